@@ -1,0 +1,439 @@
+"""Compiled knowledge: clause templates and goals, made once at load time.
+
+A clause's variables become numbered *slots*. Calling a clause allocates a frame (a list with
+one cell per slot); head unification fills the frame in place, binding a slot straight to the
+caller's term on its first occurrence, so matching a head against bound arguments allocates
+nothing. Subterms without variables stay ordinary (shared) terms; those with variables become
+:class:`TCons` / :class:`TCompound` templates that :func:`build` instantiates against a frame.
+
+Ground facts with truth 1 are kept as plain tuples of terms: the solver unifies them
+argument by argument and never builds anything for them.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .codegen import compile_builder, compile_head
+from .errors import CompileError, Location
+from .program import Call, Conj, Cut, Not, Prim, Prototype, Query, Statement
+from .terms import NIL, Compound, Cons, Symbol, Var, deref
+
+__all__ = [
+    "Slot", "TCons", "TCompound", "Goal", "Clause", "CompiledQuery",
+    "OP_CALL", "OP_PRIM", "OP_CUT", "OP_NOT", "OP_TRUE", "OP_FAIL", "OP_ALL", "OP_COUNT",
+    "build", "unify_head", "compile_entry", "compile_query", "compile_goals", "index_key",
+    "is_ground",
+]
+
+OP_CALL, OP_PRIM, OP_CUT, OP_NOT, OP_TRUE, OP_FAIL, OP_ALL, OP_COUNT, OP_HUSH = range(9)
+# internal operations the solver pushes for itself
+OP_NOTFAIL, OP_COLLECT, OP_CUTTO = 20, 21, 22
+
+
+class Slot:
+    """A clause variable: index ``i`` into the frame; ``name`` for answers and errors."""
+
+    __slots__ = ("i", "name")
+
+    def __init__(self, i: int, name: str | None) -> None:
+        self.i = i
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Slot({self.i}, {self.name!r})"
+
+
+class TCons:
+    """A list cell template containing slots."""
+
+    __slots__ = ("head", "tail")
+
+    def __init__(self, head: Any, tail: Any) -> None:
+        self.head = head
+        self.tail = tail
+
+
+class TCompound:
+    """A compound template containing slots."""
+
+    __slots__ = ("name", "args")
+
+    def __init__(self, name: str, args: tuple) -> None:
+        self.name = name
+        self.args = args
+
+
+class Goal:
+    """One compiled goal. ``op`` selects what the solver does; the other fields depend on it.
+
+    CALL: ``name`` = label, ``args`` = templates.  PRIM: ``fn`` = the primitive's checked
+    entry point, ``args`` = templates.  NOT: ``sub`` = goals.  ALL/COUNT: ``sub`` = goals,
+    ``args`` = (template, result) or (result,).
+    """
+
+    __slots__ = ("op", "name", "args", "fn", "sub", "loc", "source", "known", "build")
+
+    def __init__(self, op: int, name: str = "", args: tuple = (), fn: Callable | None = None,
+                 sub: tuple = (), loc: Location | None = None, source: Any = None,
+                 known: frozenset | None = None) -> None:
+        self.op = op
+        self.name = name
+        self.args = args
+        self.fn = fn
+        self.sub = sub
+        self.loc = loc
+        self.source = source
+        self.known = known
+        self.build = compile_builder(args, known or frozenset()) if op in (OP_CALL, OP_PRIM) else None
+
+    def __repr__(self) -> str:
+        return f"Goal({self.op}, {self.name!r})"
+
+    def __reduce__(self):  # ``fn`` and ``build`` are code: make them again after unpickling
+        return (_rebuild_goal, (self.op, self.name, self.args, self.sub, self.loc, self.source, self.known))
+
+
+def _rebuild_goal(op, name, args, sub, loc, source, known) -> "Goal":
+    fn = None
+    if op == OP_PRIM:
+        from .primitives import REGISTRY
+        fn = REGISTRY[name].call
+    return Goal(op, name, args, fn, sub, loc, source, known)
+
+
+class Clause:
+    """A compiled statement or prototype.
+
+    ``head`` is a tuple of templates, ``body`` a tuple of goals (empty for a fact), ``nvars``
+    the frame size, ``commit`` the caret, ``truth`` the statement's truth value and ``source``
+    the parsed entry (for printing and saving).
+    """
+
+    __slots__ = ("head", "body", "nvars", "commit", "truth", "source", "key0", "match")
+
+    def __init__(self, head: tuple, body: tuple, nvars: int, commit: bool, truth: float,
+                 source: Any, key0: Any) -> None:
+        self.head = head
+        self.body = body
+        self.nvars = nvars
+        self.commit = commit
+        self.truth = truth
+        self.source = source
+        self.key0 = key0
+        self.match = compile_head(head, nvars)
+
+    def __reduce__(self):  # ``match`` is generated code: generate it again after unpickling
+        return (Clause, (self.head, self.body, self.nvars, self.commit, self.truth, self.source, self.key0))
+
+    def __repr__(self) -> str:
+        from .printer import show_entry
+        return f"Clause({show_entry(self.source)})"
+
+
+class CompiledQuery:
+    """A compiled console query: goals, frame size and the named variables' slots."""
+
+    __slots__ = ("goals", "nvars", "names", "text")
+
+    def __init__(self, goals: tuple, nvars: int, names: dict[str, int], text: str) -> None:
+        self.goals = goals
+        self.nvars = nvars
+        self.names = names
+        self.text = text
+
+
+# ---------------------------------------------------------------------------------------
+# instantiation and head unification (hot paths)
+
+def build(t: Any, frame: list) -> Any:
+    """Instantiate template ``t`` against ``frame``, creating variables for unset slots."""
+    tt = type(t)
+    if tt is Slot:
+        v = frame[t.i]
+        if v is None:
+            v = frame[t.i] = Var(t.name)
+        return v
+    if tt is TCons:
+        # walk the spine iteratively: source lists can be long
+        first = cell = Cons(build(t.head, frame), None)
+        t = t.tail
+        while type(t) is TCons:
+            nxt = Cons(build(t.head, frame), None)
+            cell.tail = nxt
+            cell = nxt
+            t = t.tail
+        cell.tail = build(t, frame)
+        return first
+    if tt is TCompound:
+        return Compound(t.name, tuple([build(a, frame) for a in t.args]))
+    return t
+
+
+def unify_head(t: Any, x: Any, frame: list, unify: Callable, bind: Callable) -> bool:
+    """Unify template ``t`` with term ``x``, filling ``frame``; bindings go through ``bind``."""
+    tt = type(t)
+    if tt is Slot:
+        v = frame[t.i]
+        if v is None:
+            frame[t.i] = x
+            return True
+        return unify(v, x)
+    while type(x) is Var:
+        r = x.ref
+        if r is None:
+            bind(x, build(t, frame))
+            return True
+        x = r
+    if tt is TCons:
+        if type(x) is not Cons:
+            return False
+        return unify_head(t.head, x.head, frame, unify, bind) and unify_head(t.tail, x.tail, frame, unify, bind)
+    if tt is TCompound:
+        if type(x) is not Compound or x.name != t.name or len(x.args) != len(t.args):
+            return False
+        for a, b in zip(t.args, x.args):
+            if not unify_head(a, b, frame, unify, bind):
+                return False
+        return True
+    if t is x:
+        return True
+    tx = type(x)
+    if tx is not tt:
+        return False
+    if tt is Cons or tt is Compound:
+        return unify(t, x)
+    return t == x and tt is not Symbol
+
+
+def index_key(x: Any) -> Any:
+    """The first-argument / index key of a dereferenced term, or None for a variable.
+
+    Keys keep ``1`` and ``1.0`` apart and give lists and compounds their functor.
+    """
+    tx = type(x)
+    if tx is int or tx is str or tx is Symbol:
+        return x
+    if tx is float:
+        return (float, x)
+    if tx is Cons:
+        return _CONS_KEY
+    if tx is Compound:
+        return (x.name, len(x.args))
+    return None
+
+
+_CONS_KEY = ("[|]", 2)
+
+
+def _template_key(t: Any) -> Any:
+    tt = type(t)
+    if tt is Slot:
+        return None
+    if tt is TCons:
+        return _CONS_KEY
+    if tt is TCompound:
+        return (t.name, len(t.args))
+    return index_key(t)
+
+
+def is_ground(t: Any) -> bool:
+    """True when term ``t`` contains no unbound variable (iterative)."""
+    stack = [t]
+    while stack:
+        x = deref(stack.pop())
+        tx = type(x)
+        if tx is Var:
+            return False
+        if tx is Cons:
+            stack.append(x.head)
+            stack.append(x.tail)
+        elif tx is Compound:
+            stack.extend(x.args)
+    return True
+
+
+# ---------------------------------------------------------------------------------------
+# compilation
+
+class _Scope:
+    """Maps variable names of one entry (or query) to slots; ``_`` is always a fresh slot."""
+
+    __slots__ = ("slots", "count", "by_identity")
+
+    def __init__(self, by_identity: bool = False) -> None:
+        self.slots: dict[str, Slot] = {}
+        self.count = 0
+        self.by_identity = by_identity
+
+    def slot(self, name: str | None) -> Slot:
+        if name is None:
+            s = Slot(self.count, None)
+            self.count += 1
+            return s
+        s = self.slots.get(name)
+        if s is None:
+            s = self.slots[name] = Slot(self.count, name)
+            self.count += 1
+        return s
+
+
+def _template(t: Any, scope: _Scope, vars_by_id: dict) -> Any:
+    """Turn a parsed term (with Vars) into a template (with Slots)."""
+    tt = type(t)
+    if tt is Var:
+        if t.ref is not None:
+            return _template(deref(t), scope, vars_by_id)
+        if t.name is None or scope.by_identity:
+            # parser wildcards are distinct Var objects; runtime vars (assert) share by identity
+            s = vars_by_id.get(id(t))
+            if s is None:
+                s = vars_by_id[id(t)] = scope.slot(None)
+            return s
+        return scope.slot(t.name)
+    if tt is Cons:
+        items = []
+        cur = t
+        while type(cur) is Cons:
+            items.append(_template(cur.head, scope, vars_by_id))
+            cur = deref(cur.tail)
+        tail = _template(cur, scope, vars_by_id)
+        ground = not _has_slot(tail) and not any(_has_slot(i) for i in items)
+        out = tail
+        for item in reversed(items):
+            out = Cons(item, out) if ground else TCons(item, out)
+        return out
+    if tt is Compound:
+        args = tuple(_template(a, scope, vars_by_id) for a in t.args)
+        if any(_has_slot(a) for a in args):
+            return TCompound(t.name, args)
+        return Compound(t.name, args)
+    return t
+
+
+def _has_slot(t: Any) -> bool:
+    tt = type(t)
+    return tt is Slot or tt is TCons or tt is TCompound
+
+
+def compile_entry(entry: Statement | Prototype, registry: dict, runtime: bool = False) -> Clause | tuple:
+    """Compile one entry: a ground fact with truth 1 becomes a plain tuple.
+
+    Parsed entries share variables by name; ``runtime`` entries (built by assert) by identity.
+    """
+    scope = _Scope(runtime)
+    ids: dict = {}
+    head = tuple(_template(a, scope, ids) for a in (entry.args if type(entry) is Statement else entry.head))
+    if type(entry) is Statement:
+        if scope.count == 0 and entry.truth == 1.0 and not entry.commit:
+            return head
+        return Clause(head, (), scope.count, entry.commit, entry.truth, entry,
+                      _template_key(head[0]) if head else None)
+    known = set(range(scope.count))
+    body = compile_goals(entry.body, scope, ids, registry, known)
+    return Clause(head, body, scope.count, entry.commit, 1.0, entry,
+                  _template_key(head[0]) if head else None)
+
+
+def compile_query(query: Query, registry: dict) -> CompiledQuery:
+    """Compile a console query; named variables keep their slots for the answers."""
+    scope = _Scope()
+    goals = compile_goals(query.goals, scope, {}, registry, set())
+    names = {name: s.i for name, s in scope.slots.items() if not name.startswith("_")}
+    return CompiledQuery(goals, scope.count, names, query.text)
+
+
+def compile_goals(goals, scope: _Scope, ids: dict, registry: dict, known: set) -> tuple:
+    """Compile a conjunction, flattening nested parenthesized conjunctions.
+
+    ``known`` holds the slots certainly set when the next goal runs; it grows as goals are
+    compiled (a goal's argument builder sets every slot it mentions).
+    """
+    out: list[Goal] = []
+    for g in goals:
+        _compile_goal(g, scope, ids, registry, out, known)
+    return tuple(out)
+
+
+def _slots_of(templates, into: set) -> None:
+    stack = list(templates)
+    while stack:
+        t = stack.pop()
+        tt = type(t)
+        if tt is Slot:
+            into.add(t.i)
+        elif tt is TCons:
+            stack.append(t.head)
+            stack.append(t.tail)
+        elif tt is TCompound:
+            stack.extend(t.args)
+
+
+def _compile_goal(g, scope, ids, registry, out: list, known: set) -> None:
+    tg = type(g)
+    if tg is Call:
+        args = tuple(_template(a, scope, ids) for a in g.args)
+        out.append(Goal(OP_CALL, g.label, args, loc=g.loc, source=g, known=frozenset(known)))
+        _slots_of(args, known)
+    elif tg is Cut:
+        out.append(Goal(OP_CUT, "!", loc=g.loc, source=g))
+    elif tg is Not:
+        # slots first set inside a negation may stay unset: do not add them to ``known``
+        out.append(Goal(OP_NOT, "~", sub=compile_goals((g.goal,), scope, ids, registry, set(known)),
+                        loc=g.loc, source=g))
+    elif tg is Conj:
+        for sub in g.goals:
+            _compile_goal(sub, scope, ids, registry, out, known)
+    elif tg is Prim:
+        goal = _compile_prim(g, scope, ids, registry, known)
+        out.append(goal)
+        if goal.op == OP_PRIM:
+            _slots_of(goal.args, known)
+    else:
+        raise CompileError(f"not a goal: {g!r}", getattr(g, "loc", None))
+
+
+def _as_goal(arg, loc):
+    """Read a term written as a goal argument (``all(:x, lst.member(:x, :l), :r)``) as a goal."""
+    if type(arg) in (Call, Prim, Cut, Not, Conj):
+        return arg
+    arg = deref(arg)
+    if type(arg) is Compound:
+        return Prim(arg.name, arg.args, loc)
+    if type(arg) is Symbol and arg is not NIL:
+        return Prim(arg.name, (), loc)
+    raise CompileError(f"expected a goal, found {arg!r}", loc)
+
+
+def _compile_prim(g: Prim, scope, ids, registry, known: set) -> Goal:
+    spec = registry.get(g.name)
+    if spec is None:
+        raise CompileError(f"unknown primitive {g.name}/{len(g.args)}"
+                           + _suggest(g.name, registry), g.loc)
+    spec.check_arity(len(g.args), g.loc)
+    if spec.op is not None:  # control primitives the solver runs itself
+        op = spec.op
+        if op in (OP_TRUE, OP_FAIL, OP_HUSH):
+            return Goal(op, g.name, loc=g.loc, source=g)
+        if op == OP_ALL:
+            tmpl, goal, result = g.args
+            sub = compile_goals((_as_goal(goal, g.loc),), scope, ids, registry, set(known))
+            return Goal(OP_ALL, g.name, (_template(tmpl, scope, ids), _template(result, scope, ids)),
+                        sub=sub, loc=g.loc, source=g)
+        if op == OP_COUNT:
+            goal, result = g.args
+            sub = compile_goals((_as_goal(goal, g.loc),), scope, ids, registry, set(known))
+            return Goal(OP_COUNT, g.name, (_template(result, scope, ids),), sub=sub, loc=g.loc, source=g)
+    args = []
+    for i, a in enumerate(g.args):
+        if type(a) in (Call, Prim, Cut, Not, Conj):
+            raise CompileError(f"{g.name}: argument {i + 1} is a goal; a term was expected", g.loc)
+        args.append(_template(a, scope, ids))
+    return Goal(OP_PRIM, g.name, tuple(args), fn=spec.call, loc=g.loc, source=g, known=frozenset(known))
+
+
+def _suggest(name: str, registry: dict) -> str:
+    import difflib
+    close = difflib.get_close_matches(name, list(registry), n=1)
+    if close:
+        return f" (did you mean {close[0]}?)"
+    return " (a call to knowledge needs '#': #" + name + ")"

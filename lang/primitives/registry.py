@@ -1,0 +1,170 @@
+"""The one table of primitives: name, arity, argument kinds, docstring, implementation.
+
+A primitive is declared with :func:`primitive`; the registry checks the arguments' types
+before the implementation runs, and attaches the primitive's name, the argument's position
+and the goal's location to any error. ``/help`` and completion read :data:`REGISTRY`.
+
+Argument kinds:
+  ``any``   any term, dereferenced              ``out``   a result: unified, never checked
+  ``num``   int or float                        ``int``   int
+  ``text``  string or symbol, passed as str     ``str``   string
+  ``list``  proper list, passed as a Python list of its (dereferenced) items
+  ``term``  a symbol or compound (a statement such as ``frag(1, "AC")``)
+  ``goal``  a goal (meta-primitives run by the solver)
+
+An implementation gets the machine first, then the checked arguments. It returns ``True`` /
+``False`` or, for a primitive with several solutions, an iterator that yields once per
+solution (after making that solution's bindings with ``m.unify``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..errors import ArgumentError, CompileError, EvaluationError, Location, SeltzerError
+from ..terms import NIL, Compound, Cons, Symbol, Var, deref
+
+__all__ = ["PrimitiveSpec", "REGISTRY", "primitive", "control"]
+
+
+def _kind_name(kind: str) -> str:
+    return {"num": "a number", "int": "an integer", "text": "a string or symbol", "str": "a string",
+            "list": "a proper list", "term": "a statement (symbol or compound)"}.get(kind, kind)
+
+
+def _describe(x: Any) -> str:
+    from ..printer import show
+    text = show(x)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _check(kind: str, x: Any) -> Any:
+    """Return the value to pass for an argument of ``kind``, or raise ValueError(message)."""
+    tx = type(x)
+    if kind == "num":
+        if tx is int or tx is float:
+            return x
+    elif kind == "int":
+        if tx is int:
+            return x
+    elif kind == "text":
+        if tx is str:
+            return x
+        if tx is Symbol:
+            return x.name
+    elif kind == "str":
+        if tx is str:
+            return x
+    elif kind == "list":
+        items = []
+        while type(x) is Cons:
+            items.append(deref(x.head))
+            x = deref(x.tail)
+        if x is NIL:
+            return items
+        if type(x) is Var:
+            raise ValueError(f"is a partial list; expected {_kind_name(kind)}")
+    elif kind == "term":
+        if tx is Compound or (tx is Symbol and x is not NIL):
+            return x
+    if tx is Var:
+        raise ValueError(f"is unbound; expected {_kind_name(kind)}")
+    raise ValueError(f"expected {_kind_name(kind)}, found {_describe(x)}")
+
+
+@dataclass(slots=True)
+class PrimitiveSpec:
+    """What the registry knows of one primitive; ``call`` is the checked entry point."""
+
+    name: str
+    kinds: tuple[str, ...]
+    doc: str
+    impl: Callable | None
+    variadic: int | None = None  # index of the kind that may repeat: sum(a, b, ..., :out)
+    group: str = ""
+    op: int | None = None      # control primitives are run by the solver itself
+    call: Callable = field(default=None, repr=False)
+
+    @property
+    def min_arity(self) -> int:
+        return len(self.kinds)
+
+    def signature(self) -> str:
+        """A one-line usage such as ``str.find(s, sub, :pos)``."""
+        names = list(self.kinds)
+        r = self.variadic
+        if r is not None:
+            names = names[:r + 1] + ["..."] + names[r + 1:]
+        return f"{self.name}({', '.join(names)})" if names else self.name
+
+    def check_arity(self, n: int, loc: Location | None) -> None:
+        """Raise CompileError when called with a number of arguments the primitive does not take."""
+        if self.variadic is not None:
+            if n >= self.min_arity:
+                return
+            want = f"at least {self.min_arity}"
+        else:
+            if n == len(self.kinds):
+                return
+            want = str(len(self.kinds))
+        raise CompileError(f"{self.name} takes {want} argument(s), found {n}: {self.signature()}", loc)
+
+
+REGISTRY: dict[str, PrimitiveSpec] = {}
+
+
+def _make_call(spec: PrimitiveSpec) -> Callable:
+    """Build the checked entry point ``call(m, args, loc)`` for one primitive."""
+    name, impl, kinds, variadic = spec.name, spec.impl, spec.kinds, spec.variadic
+
+    def expand(n: int) -> tuple[str, ...]:
+        if variadic is None:
+            return kinds
+        return kinds[:variadic] + (kinds[variadic],) * (n - len(kinds) + 1) + kinds[variadic + 1:]
+
+    plain = all(k in ("any", "out") for k in kinds)
+
+    def call(m, args, loc):
+        if plain:
+            vals = [deref(a) for a in args]
+        else:
+            ks = expand(len(args))
+            vals = []
+            for i, (k, a) in enumerate(zip(ks, args)):
+                a = deref(a)
+                if k != "any" and k != "out":
+                    try:
+                        a = _check(k, a)
+                    except ValueError as e:
+                        raise ArgumentError(name, i + 1, str(e), loc) from None
+                vals.append(a)
+        try:
+            return impl(m, *vals)
+        except SeltzerError as e:
+            if e.where is None:
+                e.where = loc
+            raise
+        except ZeroDivisionError:
+            raise EvaluationError(f"{name}: division by zero", loc) from None
+        except (OverflowError, ValueError, TypeError) as e:
+            raise EvaluationError(f"{name}: {e}", loc) from None
+
+    return call
+
+
+def primitive(name: str, *kinds: str, variadic: int | None = None, group: str = "") -> Callable:
+    """Decorator: register ``fn(m, *args)`` as primitive ``name`` taking ``kinds``; its docstring is its help."""
+
+    def register(fn: Callable) -> Callable:
+        spec = PrimitiveSpec(name, tuple(kinds), (fn.__doc__ or "").strip(), fn, variadic,
+                             group or fn.__module__.rsplit(".", 1)[-1])
+        spec.call = _make_call(spec)
+        REGISTRY[name] = spec
+        return fn
+
+    return register
+
+
+def control(name: str, op: int, kinds: tuple[str, ...], doc: str, group: str = "control") -> None:
+    """Register a control primitive the solver runs itself (``true``, ``all``, ``count``, ...)."""
+    REGISTRY[name] = PrimitiveSpec(name, kinds, doc, None, None, group, op)

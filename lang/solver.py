@@ -1,0 +1,434 @@
+"""The solver: depth-first resolution with backtracking, cut, negation and truth values.
+
+It is a loop over explicit stacks, never Python recursion per inference, so a proof a
+million calls deep needs memory, not stack:
+
+* the *continuation* is a linked chain of tuples ``(goals, pc, frame, cut_barrier, next)``:
+  the goals still to run, where to resume, the clause frame they read, the choicepoint height
+  a ``!`` cuts back to, and what follows. A clause's last goal passes ``next`` on unchanged,
+  so tail calls do not grow the chain;
+* *choicepoints* are a list of lists, each saving the trail height, the truth value and what
+  to try next (remaining alternatives, a primitive's iterator, a continuation to resume);
+* the *trail* records every binding made while a choicepoint exists, and backtracking
+  unbinds down to the choicepoint's mark.
+
+The solver knows knowledge only through ``kb.ask(label, args)``: an iterable of
+alternatives, each a tuple of ground arguments (a plain fact) or a :class:`~lang.clauses.Clause`;
+``None`` when nothing holds ``label/arity``.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Iterator, Protocol
+
+from .clauses import (
+    OP_ALL, OP_CALL, OP_COLLECT, OP_COUNT, OP_CUT, OP_CUTTO, OP_FAIL, OP_HUSH, OP_NOT, OP_NOTFAIL,
+    OP_PRIM, OP_TRUE, Clause, CompiledQuery, Goal, Slot, TCompound, TCons, build, unify_head,
+)
+from .errors import EvaluationError, SeltzerError
+from .terms import NIL, Compound, Cons, Symbol, Var, deref, make_list, resolve
+
+__all__ = ["Knowledge", "Machine", "TimeUp", "copy_term"]
+
+
+class Knowledge(Protocol):
+    """What the solver and the knowledge primitives need from a knowledge base."""
+
+    def ask(self, label: str, args: list) -> Any:
+        """Alternatives for ``#label(args)`` in stable order, or None if no one holds label/arity."""
+
+    def assert_statement(self, label: str, args: tuple) -> None: ...
+    def retract_statement(self, label: str, args: tuple) -> bool: ...
+    def bundle_statement(self, label: str, args: tuple, n: int) -> None: ...
+    def declare_statement(self, label: str, args: tuple) -> None: ...
+    def elemental_ids(self, label: str) -> list: ...
+    def emit(self, text: str) -> None: ...
+    def exec_line(self, line: str) -> bool: ...
+
+
+class TimeUp(Exception):
+    """Raised inside the solver when a query's time to live runs out."""
+
+
+# choicepoint kinds
+_ALTS, _GEN, _RESUME, _BAG = range(4)
+_EMPTY = ()
+_CHECK_EVERY = 2048
+
+
+def copy_term(t: Any) -> Any:
+    """A copy of ``t`` with bound variables replaced and unbound ones renamed apart."""
+    t = resolve(t)
+    mapping: dict[int, Var] = {}
+    return _rename(t, mapping)
+
+
+def _rename(t: Any, mapping: dict) -> Any:
+    tt = type(t)
+    if tt is Var:
+        v = mapping.get(id(t))
+        if v is None:
+            v = mapping[id(t)] = Var(t.name)
+        return v
+    if tt is Cons:
+        items = []
+        while type(t) is Cons:
+            items.append(_rename(t.head, mapping))
+            t = t.tail
+        return make_list(items, _rename(t, mapping))
+    if tt is Compound:
+        return Compound(t.name, tuple(_rename(a, mapping) for a in t.args))
+    return t
+
+
+class Machine:
+    """One solving engine: the trail, counters, time to live and the knowledge it asks.
+
+    A machine runs one query at a time (:meth:`solve`); triggers and nested console lines
+    use machines of their own.
+    """
+
+    def __init__(self, kb: Knowledge, ttl: float | None = 60.0) -> None:
+        self.kb = kb
+        self.ttl = ttl
+        self.trail: list[Var] = []
+        self.inferences = 0
+        self.hushed = False
+        self.partial = False
+        self.unknown: set[tuple[str, int]] = set()
+        self._cps_ref: list = []
+
+    # -- bindings --------------------------------------------------------------------------
+    def bind(self, v: Var, t: Any) -> None:
+        """Bind variable ``v`` to ``t``, recording it on the trail."""
+        v.ref = t
+        self.trail.append(v)
+
+    def mark(self) -> int:
+        """The current trail height, to undo back to with :meth:`undo`."""
+        return len(self.trail)
+
+    def undo(self, mark: int) -> None:
+        """Unbind every variable bound since ``mark``."""
+        trail = self.trail
+        while len(trail) > mark:
+            trail.pop().ref = None
+
+    def unify(self, a: Any, b: Any) -> bool:
+        """Unify two terms, binding variables in place (iterative; no occurs check)."""
+        trail = self.trail
+        stack = None
+        while True:
+            while type(a) is Var:
+                r = a.ref
+                if r is None:
+                    break
+                a = r
+            while type(b) is Var:
+                r = b.ref
+                if r is None:
+                    break
+                b = r
+            if a is not b:
+                ta = type(a)
+                tb = type(b)
+                if ta is Var:
+                    a.ref = b
+                    trail.append(a)
+                elif tb is Var:
+                    b.ref = a
+                    trail.append(b)
+                elif ta is Cons:
+                    if tb is not Cons:
+                        return False
+                    if stack is None:
+                        stack = []
+                    stack.append((a.tail, b.tail))
+                    a = a.head
+                    b = b.head
+                    continue
+                elif ta is Compound:
+                    if tb is not Compound or a.name != b.name or len(a.args) != len(b.args):
+                        return False
+                    if stack is None:
+                        stack = []
+                    stack.extend(zip(a.args, b.args))
+                elif ta is not tb or ta is Symbol or a != b:
+                    return False
+            if not stack:
+                return True
+            a, b = stack.pop()
+
+    def unifiable(self, a: Any, b: Any) -> bool:
+        """True when ``a`` and ``b`` unify; leaves no bindings behind."""
+        mark = len(self.trail)
+        ok = self.unify(a, b)
+        self.undo(mark)
+        return ok
+
+    # -- solving ---------------------------------------------------------------------------
+    def run(self, query: CompiledQuery) -> Iterator[tuple[dict[str, Any], float]]:
+        """Solve a compiled query, yielding (named bindings, truth) per solution, lazily."""
+        frame: list = [None] * query.nvars
+        names = query.names
+        for truth in self.solve(query.goals, frame):
+            answer = {}
+            for name, i in names.items():
+                v = frame[i]
+                answer[name] = resolve(v) if v is not None else Var(name)
+            yield answer, truth
+
+    def solve(self, goals: tuple, frame: list, first: Any = None) -> Iterator[float]:
+        """Run ``goals`` against ``frame``; yield the truth value of each solution.
+
+        The frame's slots hold the bindings while a solution is current. ``first``, if
+        given, is an (args, alternatives) pair tried as if it were a call (used for triggers).
+        """
+        trail = self.trail
+        unify = self.unify
+        bind = self.bind
+        kb = self.kb
+        ask = kb.ask
+        cps: list = []
+        self._cps_ref = cps
+        truth = 1.0
+        steps = 0
+        deadline = (time.monotonic() + self.ttl) if self.ttl else None
+        FAIL = _EMPTY
+
+        cont: Any = (goals, 0, frame, 0, None) if goals else None
+        # state for trying alternatives (shared by calls and backtracking into them)
+        alt = it = args = rest = None
+        cutb = 0
+        trying = False
+        if first is not None:
+            args, alts = first
+            it = iter(alts)
+            alt = next(it, None)
+            rest = cont
+            cutb = 0
+            trying = True
+            if alt is None:
+                cont = FAIL
+                trying = False
+
+        try:
+            while True:
+                if trying:
+                    # try alternatives ``alt`` (then those left in ``it``) against ``args``
+                    trying = False
+                    cont = FAIL
+                    while alt is not None:
+                        nxt = next(it, None)
+                        mark = len(trail)
+                        if nxt is not None:
+                            cps.append([_ALTS, mark, truth, it, nxt, args, rest, cutb])
+                        if type(alt) is tuple:
+                            ok = True
+                            for x, y in zip(args, alt):
+                                while type(x) is Var:
+                                    r = x.ref
+                                    if r is None:
+                                        break
+                                    x = r
+                                if x is y:
+                                    continue
+                                if type(x) is Var:
+                                    x.ref = y
+                                    trail.append(x)
+                                    continue
+                                tx = type(x)
+                                if tx is not type(y):
+                                    ok = False
+                                    break
+                                if tx is Cons or tx is Compound:
+                                    if not unify(x, y):
+                                        ok = False
+                                        break
+                                elif tx is Symbol or x != y:
+                                    ok = False
+                                    break
+                            if ok:
+                                cont = rest
+                                break
+                        else:
+                            fr = alt.match(args, trail, unify)
+                            if fr is not None:
+                                if alt.truth < truth:
+                                    truth = alt.truth
+                                if alt.commit:
+                                    del cps[cutb:]
+                                body = alt.body
+                                if body:
+                                    cont = (body, 0, fr, cutb, rest)
+                                else:
+                                    cont = rest
+                                break
+                        # this alternative failed: undo and drop the choicepoint we pushed for it
+                        while len(trail) > mark:
+                            trail.pop().ref = None
+                        if nxt is not None:
+                            cps.pop()
+                        alt = nxt
+
+                if cont is FAIL:
+                    # backtrack to the newest choicepoint
+                    while True:
+                        if not cps:
+                            return
+                        cp = cps[-1]
+                        mark = cp[1]
+                        while len(trail) > mark:
+                            trail.pop().ref = None
+                        truth = cp[2]
+                        kind = cp[0]
+                        if kind == _ALTS:
+                            cps.pop()
+                            _, _, _, it, alt, args, rest, cutb = cp
+                            trying = True
+                            break
+                        if kind == _GEN:
+                            gen = cp[3]
+                            try:
+                                got = next(gen, None)
+                            except SeltzerError:
+                                cps.pop()
+                                raise
+                            if got is None:
+                                cps.pop()
+                                continue
+                            cont = cp[4]
+                            break
+                        if kind == _RESUME:
+                            cps.pop()
+                            cont = cp[3]
+                            break
+                        # _BAG: the goal of all/count has no more solutions
+                        cps.pop()
+                        _, _, _, bag, result, rest_, is_count = cp
+                        value = len(bag) if is_count else make_list(bag)
+                        if unify(result, value):
+                            cont = rest_
+                            break
+                        while len(trail) > mark:
+                            trail.pop().ref = None
+                    if trying:
+                        continue
+
+                if cont is None:
+                    yield truth
+                    cont = FAIL
+                    continue
+
+                goals_, pc, fr, cb, nxt_cont = cont
+                g = goals_[pc]
+                pc += 1
+                rest = (goals_, pc, fr, cb, nxt_cont) if pc < len(goals_) else nxt_cont
+                op = g.op
+
+                steps += 1
+                if steps >= _CHECK_EVERY:
+                    self.inferences += steps
+                    steps = 0
+                    if deadline is not None and time.monotonic() > deadline:
+                        self.partial = True
+                        return
+
+                if op == OP_CALL:
+                    args = g.build(fr)
+                    alts = ask(g.name, args)
+                    if alts is None:
+                        self.unknown.add((g.name, len(args)))
+                        cont = FAIL
+                        continue
+                    it = iter(alts)
+                    alt = next(it, None)
+                    if alt is None:
+                        cont = FAIL
+                        continue
+                    cutb = len(cps)
+                    trying = True
+                    continue
+
+                if op == OP_PRIM:
+                    pargs = g.build(fr)
+                    got = g.fn(self, pargs, g.loc)
+                    if got is True:
+                        cont = rest
+                    elif got is False or got is None:
+                        cont = FAIL
+                    else:  # an iterator: one solution per item
+                        mark = len(trail)
+                        try:
+                            first_ = next(got, None)
+                        except SeltzerError:
+                            raise
+                        if first_ is None:
+                            cont = FAIL
+                        else:
+                            cps.append([_GEN, mark, truth, got, rest])
+                            cont = rest
+                    continue
+
+                if op == OP_CUT:
+                    del cps[cb:]
+                    cont = rest
+                    continue
+
+                if op == OP_TRUE:
+                    cont = rest
+                    continue
+
+                if op == OP_FAIL:
+                    cont = FAIL
+                    continue
+
+                if op == OP_NOT:
+                    # ~G: if G succeeds, cut back past the resume point and fail; else resume
+                    barrier = len(cps)
+                    cps.append([_RESUME, len(trail), truth, rest])
+                    cont = (g.sub, 0, fr, len(cps), (_NOTFAIL_GOALS(barrier), 0, fr, barrier, None))
+                    continue
+
+                if op == OP_NOTFAIL:
+                    del cps[g.args[0]:]
+                    cont = FAIL
+                    continue
+
+                if op == OP_ALL or op == OP_COUNT:
+                    bag: list = []
+                    if op == OP_ALL:
+                        tmpl, result = g.args
+                        result = build(result, fr)
+                    else:
+                        tmpl = None
+                        result = build(g.args[0], fr)
+                    cps.append([_BAG, len(trail), truth, bag, result, rest, op == OP_COUNT])
+                    collect = (Goal(OP_COLLECT, args=(tmpl, bag)),)
+                    cont = (g.sub, 0, fr, len(cps), (collect, 0, fr, len(cps), None))
+                    continue
+
+                if op == OP_COLLECT:
+                    tmpl, bag = g.args
+                    bag.append(copy_term(build(tmpl, fr)) if tmpl is not None else None)
+                    cont = FAIL
+                    continue
+
+                if op == OP_HUSH:
+                    self.hushed = True
+                    cont = rest
+                    continue
+
+                if op == OP_CUTTO:
+                    del cps[g.args[0]:]
+                    cont = rest
+                    continue
+
+                raise EvaluationError(f"internal: unknown goal operation {op}", g.loc)
+
+        finally:
+            self.inferences += steps
+
+
+def _NOTFAIL_GOALS(barrier: int) -> tuple:
+    return (Goal(OP_NOTFAIL, args=(barrier,)),)

@@ -1,0 +1,264 @@
+"""Terms: the values the language manipulates.
+
+A term is one of
+  * ``int`` / ``float``  - numbers (``bool`` is never a term);
+  * ``str``              - strings;
+  * :class:`Symbol`      - interned symbols (``nil``, ``Clockwise``); ``NIL`` is the empty list ``[]``;
+  * :class:`Cons`        - a list cell ``[head | tail]``;
+  * :class:`Compound`    - ``name(a1, ..., an)`` with n >= 1;
+  * :class:`Var`         - a logic variable; bound in place, unbound through the trail.
+
+Everything here is plain data with ``__slots__``; the engine state lives in :mod:`lang.solver`.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+__all__ = [
+    "Symbol", "NIL", "Cons", "Compound", "Var", "sym",
+    "deref", "resolve", "make_list", "list_items", "is_callable_term", "term_depth_safe",
+    "to_python", "from_python",
+]
+
+
+class Symbol:
+    """An interned symbol: two symbols with the same name are the same object."""
+
+    __slots__ = ("name", "__weakref__")
+    _table: dict[str, "Symbol"] = {}
+
+    def __new__(cls, name: str) -> "Symbol":
+        s = cls._table.get(name)
+        if s is None:
+            s = object.__new__(cls)
+            s.name = name
+            cls._table[name] = s
+        return s
+
+    def __reduce__(self):  # re-intern when crossing a process boundary
+        return (Symbol, (self.name,))
+
+    def __repr__(self) -> str:
+        return f"Symbol({self.name!r})"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __lt__(self, other: "Symbol") -> bool:
+        return self.name < other.name
+
+
+sym = Symbol
+NIL = Symbol("[]")
+
+
+class Cons:
+    """A list cell: ``[head | tail]``."""
+
+    __slots__ = ("head", "tail")
+
+    def __init__(self, head: Any, tail: Any) -> None:
+        self.head = head
+        self.tail = tail
+
+    def __eq__(self, other: object) -> bool:
+        return _equal(self, other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(list_items(self)[0])) ^ 0x5EED
+
+    def __repr__(self) -> str:
+        from .printer import show
+        return show(self)
+
+
+class Compound:
+    """A compound term ``name(a1, ..., an)``; ``args`` is a tuple."""
+
+    __slots__ = ("name", "args")
+
+    def __init__(self, name: str, args: tuple) -> None:
+        self.name = name
+        self.args = args
+
+    def __eq__(self, other: object) -> bool:
+        return _equal(self, other)
+
+    def __hash__(self) -> int:
+        return hash((self.name, len(self.args)))
+
+    def __repr__(self) -> str:
+        from .printer import show
+        return show(self)
+
+
+class Var:
+    """A logic variable. ``ref`` is ``None`` while unbound, else the bound term."""
+
+    __slots__ = ("ref", "name")
+
+    def __init__(self, name: str | None = None) -> None:
+        self.ref = None
+        self.name = name
+
+    def __repr__(self) -> str:
+        if self.ref is not None:
+            return repr(deref(self))
+        return f"_{self.name or id(self) % 100000}"
+
+
+def deref(t: Any) -> Any:
+    """Follow variable bindings to the representative term."""
+    while type(t) is Var:
+        r = t.ref
+        if r is None:
+            return t
+        t = r
+    return t
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """Structural, type-strict equality of two (resolved) terms; iterative."""
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        x = deref(x)
+        y = deref(y)
+        if x is y:
+            continue
+        tx = type(x)
+        if tx is not type(y):
+            return False
+        if tx is Cons:
+            stack.append((x.tail, y.tail))
+            stack.append((x.head, y.head))
+        elif tx is Compound:
+            if x.name != y.name or len(x.args) != len(y.args):
+                return False
+            stack.extend(zip(x.args, y.args))
+        elif tx is Var or tx is Symbol:
+            return False
+        elif x != y:
+            return False
+    return True
+
+
+def make_list(items, tail: Any = NIL) -> Any:
+    """Build a list term from a Python sequence (and an optional tail)."""
+    out = tail
+    for item in reversed(items):
+        out = Cons(item, out)
+    return out
+
+
+def list_items(t: Any) -> tuple[list, Any]:
+    """Split a list term into its items and its dereferenced tail (``NIL`` for a proper list)."""
+    items = []
+    t = deref(t)
+    while type(t) is Cons:
+        items.append(t.head)
+        t = deref(t.tail)
+    return items, t
+
+
+def is_callable_term(t: Any) -> bool:
+    """True for a term that can name a statement: a symbol or a compound."""
+    return type(t) is Compound or (type(t) is Symbol and t is not NIL)
+
+
+def resolve(t: Any) -> Any:
+    """Copy ``t`` with every bound variable replaced by its value (unbound ones kept).
+
+    Iterative, so terms deeper than Python's recursion limit are fine. Ground subterms
+    are shared, not copied.
+    """
+    t = deref(t)
+    if type(t) not in (Cons, Compound):
+        return t
+    # Post-order rebuild with an explicit stack. Frames: (term, child results list).
+    result: list = []
+    stack: list = [(t, None)]
+    while stack:
+        node, state = stack.pop()
+        if state is None:
+            node = deref(node)
+            tn = type(node)
+            if tn is Cons:
+                # lists: walk the spine iteratively
+                items = []
+                cur = node
+                while type(cur) is Cons:
+                    items.append(cur.head)
+                    cur = deref(cur.tail)
+                stack.append((items, ("list", len(items))))
+                stack.append((cur, None))
+                for item in reversed(items):
+                    stack.append((item, None))
+            elif tn is Compound:
+                stack.append((node, ("cmp", len(node.args))))
+                for arg in reversed(node.args):
+                    stack.append((arg, None))
+            else:
+                result.append(node)
+        else:
+            kind, n = state
+            if kind == "list":
+                tail = result.pop()
+                vals = result[len(result) - n:]
+                del result[len(result) - n:]
+                out = tail
+                for v in reversed(vals):
+                    out = Cons(v, out)
+                result.append(out)
+            else:
+                vals = result[len(result) - n:]
+                del result[len(result) - n:]
+                result.append(Compound(node.name, tuple(vals)))
+    return result[0]
+
+
+def term_depth_safe(t: Any) -> Iterator[Any]:
+    """Yield every subterm of ``t`` (dereferenced), iteratively, in pre-order."""
+    stack = [t]
+    while stack:
+        x = deref(stack.pop())
+        yield x
+        if type(x) is Cons:
+            stack.append(x.tail)
+            stack.append(x.head)
+        elif type(x) is Compound:
+            stack.extend(reversed(x.args))
+
+
+def to_python(t: Any) -> Any:
+    """Convert a term to Python values for the API: proper lists become Python lists.
+
+    Numbers and strings stay as they are, symbols stay :class:`Symbol`, compounds stay
+    :class:`Compound` (with resolved arguments), unbound variables stay :class:`Var`.
+    """
+    t = resolve(t)
+    return _lists_to_python(t)
+
+
+def _lists_to_python(t: Any) -> Any:
+    if type(t) is Cons:
+        items, tail = list_items(t)
+        if tail is NIL:
+            return [_lists_to_python(x) for x in items]
+        return t
+    if t is NIL:
+        return []
+    if type(t) is Compound:
+        return Compound(t.name, tuple(_lists_to_python(a) for a in t.args))
+    return t
+
+
+def from_python(v: Any) -> Any:
+    """Convert a Python value (int, float, str, Symbol, list, tuple, term) to a term."""
+    if isinstance(v, bool):
+        raise TypeError("booleans are not terms; use the symbols true/false")
+    if isinstance(v, (list, tuple)):
+        return make_list([from_python(x) for x in v])
+    if isinstance(v, (int, float, str, Symbol, Cons, Compound, Var)):
+        return v
+    raise TypeError(f"cannot convert {type(v).__name__} to a term")

@@ -1,0 +1,100 @@
+"""seltzer's command line: load files, run scripts and -e lines, or open the interactive console.
+
+    seltzer [FILE.kb|FILE.kbz ...] [--script FILE] [-e LINE]... [--json] [--ttl S] [--workers N]
+    seltzer serve-tome FOLDER [--port N]
+
+Everything but argument handling and prompt-toolkit wiring lives in substrate.console.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="seltzer", description="A rule-based knowledge engine.")
+    p.add_argument("files", nargs="*", metavar="FILE", help=".kb or .kbz files to load first")
+    p.add_argument("--script", metavar="FILE", help="run the lines of FILE")
+    p.add_argument("-e", dest="lines", action="append", default=[], metavar="LINE", help="run LINE (repeatable)")
+    p.add_argument("--json", action="store_true", help="print one JSON object per line")
+    p.add_argument("--ttl", type=float, default=60.0, metavar="S", help="time to live of a query (default 60)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="worker processes for loading (default: half the cores)")
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
+    return p
+
+
+def _serve_tome(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="seltzer serve-tome", description="Serve transcriptome data over HTTP.")
+    p.add_argument("folder")
+    p.add_argument("--port", type=int, default=8080)
+    a = p.parse_args(argv)
+    from lang.errors import SeltzerError
+    from substrate.webtome import serve
+    try:
+        serve(a.folder, a.port)
+    except SeltzerError as e:
+        print("error: " + e.message(), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``seltzer`` command; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve-tome"]:
+        return _serve_tome(argv[1:])
+    args = _parser().parse_args(argv)
+    if args.ttl <= 0 or (args.workers is not None and args.workers < 1):
+        _parser().error("--ttl and --workers must be positive")
+    from substrate import Substrate
+    from substrate.console import Console
+
+    def out(text: str) -> None:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+    sub = Substrate(ttl=args.ttl, workers=args.workers)
+    interactive = not args.script and not args.lines and sys.stdin.isatty() and sys.stdout.isatty()
+    console = Console(sub, out, json_mode=args.json, echo=not interactive, debug=args.debug)
+    failures = 0
+    try:
+        if args.files:
+            cmd = "/load(" + ", ".join(_quote(f) for f in args.files) + ")"
+            failures += not console.run_line(cmd)
+        if args.script:
+            try:
+                with open(args.script, encoding="utf-8") as f:
+                    lines = f.read().splitlines()
+            except (OSError, UnicodeDecodeError) as e:
+                print(f"seltzer: cannot read script {args.script}: {e}", file=sys.stderr)
+                return 2
+            failures += console.run_script(lines, args.script)
+        for line in args.lines:
+            if console.quit:
+                break
+            failures += console.run_script([line], "<-e>")
+        if not args.script and not args.lines:
+            if interactive:
+                from substrate.terminal import run_interactive
+                run_interactive(console)
+            else:
+                failures += console.run_script(sys.stdin.read().splitlines(), "<stdin>")
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        sub.close()
+    return 1 if failures else 0
+
+
+def _quote(path: str) -> str:
+    return '"' + path.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+if __name__ == "__main__":
+    sys.exit(main())

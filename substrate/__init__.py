@@ -1,0 +1,4 @@
+"""The runtime: the substrate and its elementals, stores, tomes, importers and console."""
+from .substrate import Substrate
+
+__all__ = ["Substrate"]

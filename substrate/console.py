@@ -1,0 +1,345 @@
+"""The console: runs console lines (queries, commands, definitions) and formats their output.
+
+Scripts, ``-e`` lines, the interactive REPL and ``console.exec`` all go through
+:meth:`Console.run_line`. The pure helpers here — :func:`is_complete`, :func:`classify`,
+:func:`split_command`, :func:`completions` — are what the REPL wires into prompt-toolkit;
+they are tested without a terminal. Only this module writes output, through ``out``.
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any, Callable, Iterable
+
+from lang.errors import CommandError, ParseError, SeltzerError
+from lang.parser import parse_term
+from lang.printer import show, show_number
+from lang.terms import Compound, Symbol
+
+__all__ = ["Console", "is_complete", "classify", "split_command", "completions", "format_elapsed"]
+
+_DEFINITION = re.compile(r"\s*[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*\s*\{")
+_COMMAND = re.compile(r"/([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\s*(.*)\Z", re.S)
+
+
+def _scan_depth(text: str) -> tuple[int, bool]:
+    """Bracket depth at the end of ``text`` (outside strings and comments), and whether a
+    string or block comment is still open."""
+    depth = 0
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"' or c == "'":
+            j = i + 1
+            while j < n and text[j] != c:
+                j += 2 if text[j] == "\\" else 1
+            if j >= n:
+                return depth, True
+            i = j + 1
+            continue
+        if c == "/" and i + 1 < n and text[i + 1] == "/":
+            j = text.find("\n", i)
+            i = n if j < 0 else j + 1
+            continue
+        if c == "/" and i + 1 < n and text[i + 1] == "*":
+            j = text.find("*/", i + 2)
+            if j < 0:
+                return depth, True
+            i = j + 2
+            continue
+        if c in "({[":
+            depth += 1
+        elif c in ")}]":
+            depth -= 1
+        i += 1
+    return depth, False
+
+
+def is_complete(text: str) -> bool:
+    """True when ``text`` is a whole console input: brackets balanced, no open string."""
+    if text.lstrip().startswith("/") and not text.lstrip().startswith(("//", "/*")):
+        depth, open_ = _scan_depth(text)
+        return depth <= 0 and not open_
+    depth, open_ = _scan_depth(text)
+    return depth <= 0 and not open_
+
+
+def classify(text: str) -> str:
+    """What a complete input is: 'empty', 'command', 'definition' or 'query'."""
+    s = _strip_comments(text).strip()
+    if not s:
+        return "empty"
+    if s.startswith("/"):
+        return "command"
+    if _DEFINITION.match(s):
+        return "definition"
+    return "query"
+
+
+def _strip_comments(text: str) -> str:
+    s = text.strip()
+    while True:
+        if s.startswith("//"):
+            j = s.find("\n")
+            s = "" if j < 0 else s[j + 1:].strip()
+        elif s.startswith("/*"):
+            j = s.find("*/")
+            s = "" if j < 0 else s[j + 2:].strip()
+        else:
+            return s
+
+
+def split_command(text: str) -> tuple[str, list]:
+    """Split ``/name(args)`` or ``/name word word`` into the name and its argument terms.
+
+    In the shell-style form a word that does not read as a term is taken as a string.
+    """
+    m = _COMMAND.match(text.strip())
+    if not m:
+        raise CommandError(f"not a command: {text.strip()!r}")
+    name, rest = m.group(1), m.group(2).strip()
+    if not rest:
+        return name, []
+    if rest.startswith("("):
+        term = parse_term("c" + rest, "<command>")
+        if type(term) is not Compound:
+            raise CommandError(f"/{name}: cannot read the arguments {rest!r}")
+        return name, list(term.args)
+    args = []
+    for word in _words(rest):
+        try:
+            args.append(parse_term(word, "<command>"))
+        except ParseError:
+            args.append(word)
+    return name, args
+
+
+def _words(text: str) -> list[str]:
+    """Split on white space, keeping quoted and bracketed groups together."""
+    words, cur, depth, quote = [], [], 0, None
+    for ch in text:
+        if quote:
+            cur.append(ch)
+            if ch == quote:
+                quote = None
+            continue
+        if ch in "\"'":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch.isspace() and depth <= 0:
+            if cur:
+                words.append("".join(cur))
+                cur = []
+            continue
+        cur.append(ch)
+    if cur:
+        words.append("".join(cur))
+    return words
+
+
+def completions(text: str, labels: Iterable[str], commands: Iterable[str], primitives: Iterable[str]) -> list[str]:
+    """Candidate completions for the word before the cursor at the end of ``text``."""
+    m = re.search(r"(/|#)?([A-Za-z0-9_.]*)\Z", text)
+    if not m:
+        return []
+    sigil, word = m.group(1) or "", m.group(2)
+    at_start = text[: m.start()].strip() == ""
+    if sigil == "/" and at_start:
+        return sorted("/" + c for c in commands if c.startswith(word))
+    if sigil == "#":
+        return sorted("#" + lab for lab in labels if lab.startswith(word))
+    if not word:
+        return []
+    return sorted(p for p in primitives if p.startswith(word))
+
+
+def format_elapsed(seconds: float) -> str:
+    """Human time: '0.41 ms', '12.3 ms', '1.52 s'."""
+    ms = seconds * 1000
+    if ms < 10:
+        return f"{ms:.2f} ms"
+    if ms < 1000:
+        return f"{ms:.1f} ms"
+    return f"{seconds:.2f} s"
+
+
+class Console:
+    """Runs console lines against a substrate and writes their results through ``out``.
+
+    ``json`` switches to one JSON object per line; ``echo`` prints each line (``?- line``)
+    before its answer, as scripts do; ``progress`` makes progress callbacks for long commands.
+    """
+
+    def __init__(self, sub, out: Callable[[str], None] | None = None, *, json_mode: bool = False,
+                 echo: bool = False, debug: bool = False) -> None:
+        self.sub = sub
+        self.out = out or (lambda text: None)
+        self.json = json_mode
+        self.echo = echo
+        self.debug = debug
+        self.progress: Callable[[str, int | None], Any] | None = None
+        self.quit = False
+        sub._console = self
+        sub.output = self.emit
+
+    # -- output ------------------------------------------------------------------------------
+    def emit(self, text: str) -> None:
+        """Program output (console.puts, spy): plain text, or {"output": ...} in JSON mode."""
+        self.out(json.dumps({"output": text}) if self.json else text)
+
+    def error(self, err: SeltzerError, line: str = "") -> None:
+        """Report an error: one message (with the source line and caret for syntax errors)."""
+        if self.json:
+            obj = {"error": err.text}
+            if err.where:
+                obj["where"] = str(err.where)
+            self.out(json.dumps(obj))
+        else:
+            self.out("error: " + err.message().replace("\n", "\n    "))
+
+    # -- running lines ----------------------------------------------------------------------------
+    def run_line(self, line: str) -> bool:
+        """Run one complete input; True unless it failed with an error."""
+        kind = classify(line)
+        if kind == "empty":
+            return True
+        if self.echo and not self.json:
+            self.out("?- " + line.strip())
+        sub = self.sub
+        outer = sub.in_transaction()
+        if not outer:
+            sub.begin()
+        try:
+            if kind == "command":
+                ok = self.run_command(line)
+            elif kind == "definition":
+                ok = self.run_definition(line)
+            else:
+                ok = self.run_query(line)
+        except SeltzerError as e:
+            if outer:
+                raise  # console.exec inside a line: the outer line fails as a whole
+            sub.rollback()
+            self.error(e, line)
+            return False
+        except KeyboardInterrupt:
+            if not outer:
+                sub.rollback()
+            raise
+        except RecursionError:
+            if outer:
+                raise
+            sub.rollback()
+            self.error(SeltzerError("nested too deeply (Python recursion limit)"), line)
+            return False
+        if not outer:
+            sub.commit()
+        return ok
+
+    def run_script(self, lines: Iterable[str], file: str = "<script>") -> int:
+        """Run a script's lines (definitions may span lines); returns the number of failures."""
+        failures = 0
+        buf: list[str] = []
+        start = 0
+        for n, line in enumerate(lines, 1):
+            if not buf:
+                start = n
+                if not line.strip():
+                    continue
+            buf.append(line.rstrip("\n"))
+            text = "\n".join(buf)
+            if is_complete(text):
+                buf = []
+                if not self.run_line(text):
+                    failures += 1
+                if self.quit:
+                    return failures
+        if buf:
+            self.error(ParseError("unfinished input at end of script (unbalanced brackets or an open string)",
+                                  f"{file}:{start}:1"))
+            failures += 1
+        return failures
+
+    def run_query(self, text: str) -> bool:
+        """Solve a query and print its solutions and the summary line."""
+        from lang.solver import Machine
+        sub = self.sub
+        m = Machine(sub, sub.ttl)
+        t0 = time.perf_counter()
+        rows = []
+        count = 0
+        for answer, truth in sub.solve(text.strip(), machine=m):
+            count += 1
+            if self.json:
+                sol = {k: show(v) for k, v in answer.items()}
+                if truth < 1.0:
+                    sol["truth"] = truth
+                rows.append(sol)
+            else:
+                self.out(_solution_text(answer, truth))
+        elapsed = time.perf_counter() - t0
+        warnings = [f"no elemental holds {lab}/{n}" for lab, n in sorted(m.unknown)]
+        if m.partial:
+            warnings.append("time to live ran out: the answer may be partial")
+        if self.json:
+            obj = {"query": text.strip(), "solutions": rows, "count": count, "elapsed": round(elapsed, 6),
+                   "partial": m.partial}
+            if warnings:
+                obj["warnings"] = warnings
+            self.out(json.dumps(obj))
+        else:
+            word = "solution" if count == 1 else "solutions"
+            summary = f"% {count} {word} in {format_elapsed(elapsed)}"
+            if warnings:
+                summary += " (warning: " + "; ".join(warnings) + ")"
+            self.out(summary)
+        return True
+
+    def run_definition(self, text: str) -> bool:
+        """Load a knowledge definition typed at the console or written in a script."""
+        t0 = time.perf_counter()
+        made = self.sub.load_text(text, "<console>")
+        msg = ", ".join(f"{e.label} ({e.cls}, {e.count()})" for e in made)
+        self.report(f"defined {msg} in {format_elapsed(time.perf_counter() - t0)}", "<definition>")
+        return True
+
+    def run_command(self, text: str) -> bool:
+        """Run a /command."""
+        from .commands import COMMANDS
+        name, args = split_command(text)
+        cmd = COMMANDS.get(name)
+        if cmd is None:
+            import difflib
+            close = difflib.get_close_matches(name, list(COMMANDS), n=1)
+            hint = f" (did you mean /{close[0]}?)" if close else " (try /help)"
+            raise CommandError(f"unknown command /{name}{hint}")
+        cmd.check_arity(len(args))
+        result = cmd.fn(self, *args)
+        ok = True
+        if type(result) is tuple:  # (message, ok): some parts failed and were reported
+            result, ok = result
+        self.sub.settle()
+        if result:
+            self.report(result, text.strip())
+        return ok
+
+    def report(self, message: str, command: str) -> None:
+        """Print a command's result message (``% message``, or a JSON object)."""
+        if self.json:
+            self.out(json.dumps({"command": command, "ok": True, "message": message}))
+        else:
+            for line in message.splitlines():
+                self.out("% " + line if line else "%")
+
+
+def _solution_text(answer: dict, truth: float) -> str:
+    names: dict = {}
+    parts = [f":{k} = {show(v, names)}" for k, v in answer.items()]
+    text = ", ".join(parts) if parts else "yes"
+    if truth < 1.0:
+        text += f" := {truth:.2f}"
+    return text

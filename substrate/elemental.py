@@ -1,0 +1,462 @@
+"""Elementals: the shards of the substrate, each holding statements or rules for one label.
+
+Every elemental answers the same small, message-shaped interface (:class:`Elemental`):
+``ask`` (a goal's arguments -> alternatives for the solver), ``tell`` (store statements),
+``retract``, ``set_property``, ``count``. Nothing else of an elemental is used by the
+substrate's router, so one could live in another process without the solver changing.
+
+In-memory elementals keep, per arity, the entries in written order plus hash indexes:
+* a fact elemental indexes the positions listed in its ``index`` property;
+* a rule elemental always indexes the first argument of its prototypes' heads.
+A goal whose indexed argument is bound reads one bucket; otherwise the whole list.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any, Iterable, Protocol, runtime_checkable
+
+from lang.clauses import Clause, index_key
+from lang.errors import CompileError
+from lang.terms import Symbol, Var, deref
+
+__all__ = ["Elemental", "MemoryElemental", "FactElemental", "RuleElemental", "new_guid", "index_positions"]
+
+_NOTHING: tuple = ()
+
+
+def new_guid() -> str:
+    """A fresh elemental identifier: 32 hex characters."""
+    return uuid.uuid4().hex
+
+
+def index_positions(value: Any, where=None) -> tuple[int, ...]:
+    """Validate an ``index`` property value (int or list of ints) and return the positions."""
+    from lang.terms import list_items, NIL
+    if type(value) is int:
+        items = [value]
+    else:
+        items, tail = list_items(value)
+        if tail is not NIL:
+            raise CompileError(f"index must be an integer or a list of integers, found {value!r}", where)
+        items = [deref(i) for i in items]
+    for i in items:
+        if type(i) is not int or i < 0:
+            raise CompileError(f"index positions must be integers >= 0, found {i!r}", where)
+    return tuple(dict.fromkeys(items))
+
+
+@runtime_checkable
+class Elemental(Protocol):
+    """What the substrate asks of every elemental."""
+
+    guid: str
+    cls: str
+    label: str
+    properties: dict
+
+    def arities(self) -> Iterable[int]:
+        """The arities this elemental holds entries for (the router's key)."""
+
+    def ask(self, args: list) -> Iterable:
+        """Alternatives for a goal ``#label(args)``: plain tuples (ground facts) or Clauses."""
+
+    def tell(self, statements: list[tuple]) -> None:
+        """Store ground statements (tuples of terms)."""
+
+    def retract(self, args: tuple, matches) -> bool:
+        """Remove the first statement for which ``matches(alternative)`` holds."""
+
+    def count(self) -> int:
+        """How many statements or prototypes it holds."""
+
+    def set_property(self, name: str, value: Any) -> None:
+        """Change a property; ``index`` rebuilds indexes."""
+
+    def close(self) -> None:
+        """Release what the elemental holds open (files, environments)."""
+
+
+class _Bucket:
+    """The entries of one arity: in written order, with hash indexes by position."""
+
+    __slots__ = ("entries", "indexes")
+
+    def __init__(self) -> None:
+        self.entries: list = []
+        self.indexes: dict[int, dict | None] = {}
+
+
+def _entry_key(entry: Any, pos: int) -> Any:
+    """Index key of an entry at a position; None when that position holds a variable."""
+    if type(entry) is tuple:
+        return index_key(entry[pos])
+    from lang.clauses import _template_key
+    return _template_key(entry.head[pos])
+
+
+class MemoryElemental:
+    """Shared machinery of fact and rule elementals: per-arity buckets and their indexes."""
+
+    cls = "facts"
+    writable = True
+
+    def __init__(self, label: str, entries: Iterable = (), properties: dict | None = None,
+                 guid: str | None = None) -> None:
+        self.guid = guid or new_guid()
+        self.label = label
+        self.properties = dict(properties or {})
+        self.buckets: dict[int, _Bucket] = {}
+        self.positions: tuple[int, ...] = self._positions()
+        for e in entries:
+            self._bucket(_arity(e)).entries.append(e)
+        self.rebuild_indexes()
+
+    # -- indexes -----------------------------------------------------------------------------
+    def _positions(self) -> tuple[int, ...]:
+        return index_positions(self.properties["index"]) if "index" in self.properties else ()
+
+    def _bucket(self, arity: int) -> _Bucket:
+        b = self.buckets.get(arity)
+        if b is None:
+            b = self.buckets[arity] = _Bucket()
+        return b
+
+    def rebuild_indexes(self) -> None:
+        """Rebuild every hash index from the entries (after load or a change of ``index``)."""
+        for arity, b in self.buckets.items():
+            b.indexes = {}
+            for pos in self.positions:
+                if pos < arity:
+                    b.indexes[pos] = self._build_index(b.entries, pos)
+
+    @staticmethod
+    def _build_index(entries: list, pos: int) -> dict | None:
+        index: dict = {}
+        for e in entries:
+            k = _entry_key(e, pos)
+            if k is None:
+                return None  # a variable at this position: this index cannot be used
+            lst = index.get(k)
+            if lst is None:
+                index[k] = [e]
+            else:
+                lst.append(e)
+        return index
+
+    # -- the elemental interface -------------------------------------------------------------
+    def arities(self) -> Iterable[int]:
+        return [a for a, b in self.buckets.items() if b.entries]
+
+    def ask(self, args: list) -> Iterable:
+        asker = self.asker(len(args))
+        return asker(args) if asker is not None else _NOTHING
+
+    def asker(self, arity: int):
+        """A function ``args -> alternatives`` for goals of this arity (what the router calls)."""
+        b = self.buckets.get(arity)
+        if b is None:
+            return None
+        return _fact_asker(b)
+
+    def tell(self, statements: list[tuple]) -> None:
+        """Store ground statements (tuples of terms)."""
+
+    def retract(self, args: tuple, matches) -> bool:
+        """Remove the first statement for which ``matches(alternative)`` holds."""
+
+    def count(self) -> int:
+        """How many statements or prototypes it holds."""
+
+    def set_property(self, name: str, value: Any) -> None:
+        """Change a property; ``index`` rebuilds indexes."""
+
+    def close(self) -> None:
+        """Release what the elemental holds open (files, environments)."""
+
+
+class _Bucket:
+    """The entries of one arity: in written order, with hash indexes by position."""
+
+    __slots__ = ("entries", "indexes")
+
+    def __init__(self) -> None:
+        self.entries: list = []
+        self.indexes: dict[int, dict | None] = {}
+
+
+def _entry_key(entry: Any, pos: int) -> Any:
+    """Index key of an entry at a position; None when that position holds a variable."""
+    if type(entry) is tuple:
+        return index_key(entry[pos])
+    from lang.clauses import _template_key
+    return _template_key(entry.head[pos])
+
+
+class MemoryElemental:
+    """Shared machinery of fact and rule elementals: per-arity buckets and their indexes."""
+
+    cls = "facts"
+    writable = True
+
+    def __init__(self, label: str, entries: Iterable = (), properties: dict | None = None,
+                 guid: str | None = None) -> None:
+        self.guid = guid or new_guid()
+        self.label = label
+        self.properties = dict(properties or {})
+        self.buckets: dict[int, _Bucket] = {}
+        self.positions: tuple[int, ...] = self._positions()
+        for e in entries:
+            self._bucket(_arity(e)).entries.append(e)
+        self.rebuild_indexes()
+
+    # -- indexes -----------------------------------------------------------------------------
+    def _positions(self) -> tuple[int, ...]:
+        return index_positions(self.properties["index"]) if "index" in self.properties else ()
+
+    def _bucket(self, arity: int) -> _Bucket:
+        b = self.buckets.get(arity)
+        if b is None:
+            b = self.buckets[arity] = _Bucket()
+        return b
+
+    def rebuild_indexes(self) -> None:
+        """Rebuild every hash index from the entries (after load or a change of ``index``)."""
+        for arity, b in self.buckets.items():
+            b.indexes = {}
+            for pos in self.positions:
+                if pos < arity:
+                    b.indexes[pos] = self._build_index(b.entries, pos)
+
+    @staticmethod
+    def _build_index(entries: list, pos: int) -> dict | None:
+        index: dict = {}
+        for e in entries:
+            k = _entry_key(e, pos)
+            if k is None:
+                return None  # a variable at this position: this index cannot be used
+            lst = index.get(k)
+            if lst is None:
+                index[k] = [e]
+            else:
+                lst.append(e)
+        return index
+
+    # -- the elemental interface -------------------------------------------------------------
+    def arities(self) -> Iterable[int]:
+        return [a for a, b in self.buckets.items() if b.entries]
+
+    def ask(self, args: list) -> Iterable:
+        b = self.buckets.get(len(args))
+        if b is None:
+            return _NOTHING
+        best = None
+        for pos, index in b.indexes.items():
+            if index is None:
+                continue
+            x = args[pos]
+            while type(x) is Var:
+                r = x.ref
+                if r is None:
+                    break
+                x = r
+            if type(x) is Var:
+                continue
+            found = index.get(index_key(x), _NOTHING)
+            if best is None or len(found) < len(best):
+                best = found
+                if not found:
+                    break
+        return b.entries if best is None else best
+
+    def tell(self, statements: list[tuple]) -> None:
+        for s in statements:
+            b = self._bucket(len(s))
+            b.entries.append(s)
+            if not b.indexes and self.positions:
+                b.indexes = {pos: {} for pos in self.positions if pos < len(s)}
+            for pos, index in b.indexes.items():
+                if index is not None:
+                    k = index_key(s[pos])
+                    lst = index.get(k)
+                    if lst is None:
+                        index[k] = [s]
+                    else:
+                        lst.append(s)
+
+    def retract(self, args: tuple, matches) -> bool:
+        return self.retract_entry(args, matches) is not None
+
+    def retract_entry(self, args: tuple, matches) -> tuple[int, Any] | None:
+        """Remove the first entry that ``matches``; return (position, entry) or None."""
+        b = self.buckets.get(len(args))
+        if b is None:
+            return None
+        for i, e in enumerate(b.entries):
+            if matches(e):
+                del b.entries[i]
+                self._unindex(b, e)
+                return i, e
+        return None
+
+    def restore(self, pos: int, entry: Any) -> None:
+        """Put a retracted entry back where it was (undo of a retract)."""
+        self._bucket(_arity(entry)).entries.insert(pos, entry)
+        self.rebuild_indexes()
+
+    def forget(self, entry: Any) -> None:
+        """Remove one entry by identity (undo of an assert)."""
+        b = self.buckets.get(_arity(entry))
+        if b is None:
+            return
+        for i in range(len(b.entries) - 1, -1, -1):
+            if b.entries[i] is entry:
+                del b.entries[i]
+                self._unindex(b, entry)
+                return
+
+    def _unindex(self, b: _Bucket, e: Any) -> None:
+        for pos, index in b.indexes.items():
+            if index is None:
+                continue
+            k = _entry_key(e, pos)
+            lst = index.get(k)
+            if lst is not None:
+                for j, x in enumerate(lst):
+                    if x is e:
+                        del lst[j]
+                        break
+                if not lst:
+                    del index[k]
+
+    def count(self) -> int:
+        return sum(len(b.entries) for b in self.buckets.values())
+
+    def entries(self) -> list:
+        """Every entry, arity by arity, in written order (for saving)."""
+        out = []
+        for b in self.buckets.values():
+            out.extend(b.entries)
+        return out
+
+    def set_property(self, name: str, value: Any) -> None:
+        if name == "index":
+            self.properties[name] = value
+            self.positions = self._positions()
+            self.rebuild_indexes()
+        else:
+            self.properties[name] = value
+
+    def close(self) -> None:
+        pass
+
+
+class FactElemental(MemoryElemental):
+    """Factual knowledge: statements, indexed on the positions of its ``index`` property."""
+
+    cls = "facts"
+
+
+class RuleElemental(MemoryElemental):
+    """Procedural knowledge: prototypes (and any statements written among them).
+
+    The first argument is always indexed, so a call with a bound first argument only tries
+    the prototypes whose first head argument could match (first-argument indexing).
+    """
+
+    cls = "rules"
+    writable = False
+
+    def _positions(self) -> tuple[int, ...]:
+        extra = super()._positions()
+        return (0,) + tuple(p for p in extra if p != 0)
+
+    def rebuild_indexes(self) -> None:
+        for arity, b in self.buckets.items():
+            b.indexes = {}
+            for pos in self.positions:
+                if pos < arity:
+                    b.indexes[pos] = _rule_index(b.entries, pos)
+
+    def asker(self, arity: int):
+        b = self.buckets.get(arity)
+        if b is None:
+            return None
+        return _rule_asker(b)
+
+    def prototypes(self) -> int:
+        """How many prototypes (entries with a body or variables) it holds."""
+        return sum(1 for b in self.buckets.values() for e in b.entries if type(e) is Clause and e.body)
+
+
+def _fact_asker(b: _Bucket):
+    """Answer from the smallest bucket of a bound indexed position, else every entry."""
+    def ask(args):
+        best = None
+        for pos, index in b.indexes.items():
+            if index is None:
+                continue
+            x = args[pos]
+            while type(x) is Var:
+                r = x.ref
+                if r is None:
+                    break
+                x = r
+            if type(x) is Var:
+                continue
+            found = index.get(index_key(x), _NOTHING)
+            if best is None or len(found) < len(best):
+                best = found
+                if not found:
+                    break
+        return b.entries if best is None else best
+    return ask
+
+
+def _rule_asker(b: _Bucket):
+    """First-argument indexing: prototypes whose first head argument could match."""
+    def ask(args):
+        index = b.indexes.get(0)
+        if index is None:
+            return b.entries
+        x = args[0]
+        while type(x) is Var:
+            r = x.ref
+            if r is None:
+                return b.entries
+            x = r
+        tx = type(x)
+        found = index.get(x if (tx is int or tx is str or tx is Symbol) else index_key(x))
+        return index[_WILD] if found is None else found
+    return ask
+
+
+def _rule_index(entries: list, pos: int) -> dict | None:
+    """Index where entries with a variable at ``pos`` appear in every bucket, in order."""
+    keys: list = []
+    seen = set()
+    for e in entries:
+        k = _entry_key(e, pos)
+        if k is not None and k not in seen:
+            seen.add(k)
+            keys.append(k)
+    if not keys:
+        return None
+    index: dict = {k: [] for k in keys}
+    wild: list = []
+    for e in entries:
+        k = _entry_key(e, pos)
+        if k is None:
+            wild.append(e)
+            for lst in index.values():
+                lst.append(e)
+        else:
+            index[k].append(e)
+    index[_WILD] = wild
+    return index
+
+
+_WILD = object()  # the index key whose bucket holds the entries with a variable there
+
+
+def _arity(entry: Any) -> int:
+    return len(entry) if type(entry) is tuple else len(entry.head)

@@ -1,0 +1,207 @@
+"""Loading knowledge files: parse and compile (in worker processes when there are several),
+then install each file's elementals all at once, or none of them if anything is wrong.
+
+Work is split so the expensive part runs where it can run in parallel: a worker reads,
+parses and compiles a whole file and sends back compact compiled entries; the main process
+only builds elementals and installs them, overlapping with the workers still parsing.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from lang.clauses import Clause, compile_entry
+from lang.errors import CompileError, DataError, SeltzerError
+from lang.parser import parse_program
+from lang.primitives import REGISTRY
+from lang.program import Definition
+from lang.terms import NIL, Symbol, deref
+
+from .elemental import FactElemental, RuleElemental, index_positions
+
+__all__ = ["LoadResult", "CompiledDefinition", "compile_file", "compile_definitions", "install",
+           "load_files", "ELEMENTAL_CLASSES", "read_text"]
+
+
+@dataclass(slots=True)
+class CompiledDefinition:
+    """A definition ready to become an elemental: label, properties, compiled entries."""
+    label: str
+    properties: dict
+    entries: list
+    procedural: bool
+    where: Any = None
+
+
+@dataclass(slots=True)
+class LoadResult:
+    """What loading one file did: elementals and statements installed, seconds, or the error."""
+    file: str
+    elementals: list = field(default_factory=list)
+    statements: int = 0
+    seconds: float = 0.0
+    error: SeltzerError | None = None
+
+
+def read_text(path: str) -> str:
+    """Read a UTF-8 text file, turning every OS or decoding problem into a DataError."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise DataError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise DataError(f"is a directory, not a file: {path}") from None
+    except OSError as e:
+        raise DataError(f"cannot read {path}: {e.strerror}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise DataError(f"not UTF-8 text (byte 0x{data[e.start]:02x})", f"{path}:{line}:{col}") from None
+
+
+def compile_definitions(definitions: list[Definition]) -> list[CompiledDefinition]:
+    """Compile parsed definitions (raises CompileError at the first problem)."""
+    out = []
+    for d in definitions:
+        props = {k: deref(v) for k, v in d.properties.items()}
+        _check_properties(d, props)
+        entries = [compile_entry(e, REGISTRY) for e in d.entries]
+        out.append(CompiledDefinition(d.label, props, entries, d.procedural, d.loc))
+    return out
+
+
+def _check_properties(d: Definition, props: dict) -> None:
+    cls = props.get("class")
+    if cls is not None:
+        if type(cls) is not Symbol or cls.name not in ELEMENTAL_CLASSES:
+            raise CompileError(f"unknown class {cls!r} for {d.label}; use one of "
+                               + ", ".join(sorted(ELEMENTAL_CLASSES)), d.loc)
+        if cls.name == "facts" and d.procedural:
+            raise CompileError(f"{d.label}: class facts cannot hold prototypes", d.loc)
+        if cls.name in ("store", "tome"):
+            if type(props.get("path")) is not str:
+                raise CompileError(f"{d.label}: class {cls.name} needs a path = \"...\" property", d.loc)
+            if cls.name == "tome" and d.entries:
+                raise CompileError(f"{d.label}: a tome elemental holds no entries", d.loc)
+            if cls.name == "store" and d.procedural:
+                raise CompileError(f"{d.label}: a store holds statements, not prototypes", d.loc)
+    if "index" in props:
+        index_positions(props["index"], d.loc)
+
+
+def compile_file(path: str) -> list[CompiledDefinition]:
+    """Read, parse and compile one .kb file (runs in a worker process)."""
+    return compile_definitions(parse_program(read_text(path), path))
+
+
+def _worker(path: str):
+    """Worker-process entry: compile a file, returning (result, None) or (None, error)."""
+    try:
+        return compile_file(path), None
+    except SeltzerError as e:
+        return None, e
+
+
+def _make_facts(cd: CompiledDefinition):
+    return FactElemental(cd.label, cd.entries, cd.properties)
+
+
+def _make_rules(cd: CompiledDefinition):
+    return RuleElemental(cd.label, cd.entries, cd.properties)
+
+
+def _make_store(cd: CompiledDefinition):
+    from .store_elemental import StoreElemental
+    return StoreElemental.from_definition(cd)
+
+
+def _make_tome(cd: CompiledDefinition):
+    from .tome_elemental import TomeElemental
+    return TomeElemental.from_definition(cd)
+
+
+ELEMENTAL_CLASSES: dict[str, Callable] = {
+    "facts": _make_facts, "rules": _make_rules, "store": _make_store, "tome": _make_tome,
+}
+
+
+def build_elemental(cd: CompiledDefinition):
+    """Make the elemental a compiled definition describes."""
+    cls = cd.properties.get("class")
+    name = cls.name if type(cls) is Symbol else ("rules" if cd.procedural else "facts")
+    return ELEMENTAL_CLASSES[name](cd)
+
+
+def install(sub, definitions: list, file: str = "<text>") -> list:
+    """Compile (if needed), build and install definitions; nothing is installed on error."""
+    compiled = definitions
+    if definitions and isinstance(definitions[0], Definition):
+        compiled = compile_definitions(definitions)
+    made = []
+    try:
+        for cd in compiled:
+            made.append(build_elemental(cd))
+    except BaseException:
+        for e in made:
+            e.close()
+        raise
+    for e in made:
+        sub.add(e)
+    return made
+
+
+_pool: ProcessPoolExecutor | None = None
+_pool_size = 0
+
+
+def _get_pool(workers: int) -> ProcessPoolExecutor:
+    """The process pool for parsing, created once (forkserver: no open store is inherited)."""
+    global _pool, _pool_size
+    if _pool is None or _pool_size != workers:
+        if _pool is not None:
+            _pool.shutdown(wait=False, cancel_futures=True)
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["lang.parser", "lang.primitives", "substrate.loader"])
+        _pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        _pool_size = workers
+    return _pool
+
+
+def load_files(sub, paths: list[str], progress: Callable[[int, int], None] | None = None) -> list[LoadResult]:
+    """Load files in order; .kb files are compiled concurrently when there are several."""
+    from .snapshot import load_kbz
+    results: list[LoadResult] = []
+    kb_paths = [p for p in paths if not p.endswith(".kbz")]
+    parallel = len(kb_paths) > 1 and sub.workers >= 1
+    futures = {}
+    if parallel:
+        pool = _get_pool(min(sub.workers, len(kb_paths)))
+        futures = {p: pool.submit(_worker, p) for p in kb_paths}
+    for k, path in enumerate(paths):
+        t0 = time.perf_counter()
+        res = LoadResult(path)
+        try:
+            if path.endswith(".kbz"):
+                compiled = load_kbz(path)
+            elif path in futures:
+                compiled, err = futures[path].result()
+                if err is not None:
+                    raise err
+            else:
+                compiled = compile_file(path)
+            res.elementals = install(sub, compiled, path)
+            res.statements = sum(e.count() for e in res.elementals)
+        except SeltzerError as e:
+            res.error = e
+        res.seconds = time.perf_counter() - t0
+        results.append(res)
+        if progress:
+            progress(k + 1, len(paths))
+    return results

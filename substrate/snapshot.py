@@ -1,0 +1,151 @@
+"""Saving elementals: ``.kb`` text that loads back to the same knowledge, or ``.kbz``
+msgpack snapshots that load far faster.
+
+Both are written to a temporary file in the target's folder and renamed over it, so an
+interrupted save never leaves a broken file. A ``.kbz`` keeps ground statements as msgpack
+(through :mod:`substrate.codec`, shared with the LMDB store) and everything else — rules,
+statements with variables or truth values, store and tome definitions — as source text.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Iterable
+
+import msgpack
+
+from lang.errors import DataError, SeltzerError
+from lang.printer import show, show_entry, show_symbol
+from lang.terms import Symbol
+
+from .loader import CompiledDefinition, compile_definitions, read_text
+
+__all__ = ["save", "save_kb", "save_kbz", "load_kbz", "definition_text"]
+
+KBZ_MAGIC = "seltzer.kbz"
+KBZ_VERSION = 1
+
+
+def _label_text(label: str) -> str:
+    return show_symbol(Symbol(label))
+
+
+def _props_text(props: dict) -> str:
+    return ", ".join(f"{k} = {show(v)}" for k, v in props.items())
+
+
+def _entry_text(entry) -> str:
+    if type(entry) is tuple:
+        return "(" + ", ".join(show(a) for a in entry) + ")"
+    return show_entry(entry.source)
+
+
+def definition_text(e, entries: Iterable | None = None) -> str:
+    """The source text of one elemental: ``label { props } { entries }``."""
+    head = _label_text(e.label) + " "
+    props = dict(e.properties)
+    if props:
+        head += "{ " + _props_text(props) + " } "
+    if entries is None:
+        entries = e.entries() if e.cls in ("facts", "rules") else []
+    lines = [head + "{"]
+    lines += ["    " + _entry_text(x) + ";" for x in entries]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _atomic_write(path: str, write) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".save-", dir=folder)
+    except OSError as e:
+        raise DataError(f"cannot write {path}: {e.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(e, OSError):
+            raise DataError(f"cannot write {path}: {e.strerror}") from None
+        raise
+
+
+def save(path: str, elementals: list) -> int:
+    """Write elementals to ``path`` (.kbz snapshot or .kb text); returns the entries written."""
+    if path.endswith(".kbz"):
+        return save_kbz(path, elementals)
+    return save_kb(path, elementals)
+
+
+def save_kb(path: str, elementals: list) -> int:
+    """Write elementals as readable knowledge text."""
+    count = 0
+    chunks = [f"// saved by seltzer: {len(elementals)} elementals\n"]
+    for e in elementals:
+        entries = e.entries() if e.cls in ("facts", "rules") else []
+        count += len(entries)
+        chunks.append(definition_text(e, entries))
+    data = "\n".join(chunks).encode("utf-8")
+    _atomic_write(path, lambda f: f.write(data))
+    return count
+
+
+def save_kbz(path: str, elementals: list) -> int:
+    """Write elementals as a msgpack snapshot: ground facts packed, the rest as text."""
+    from .codec import pack_statements
+    count = 0
+    items = []
+    for e in elementals:
+        if e.cls == "facts":
+            entries = e.entries()
+            ground = [x for x in entries if type(x) is tuple]
+            if len(ground) == len(entries):
+                items.append({"label": e.label, "props": _props_text(e.properties),
+                              "facts": pack_statements(ground)})
+                count += len(ground)
+                continue
+        entries = e.entries() if e.cls in ("facts", "rules") else []
+        count += len(entries)
+        items.append({"text": definition_text(e, entries)})
+    blob = msgpack.packb({"magic": KBZ_MAGIC, "version": KBZ_VERSION, "elementals": items}, use_bin_type=True)
+    _atomic_write(path, lambda f: f.write(blob))
+    return count
+
+
+def load_kbz(path: str) -> list[CompiledDefinition]:
+    """Read a .kbz snapshot into compiled definitions (all-or-nothing)."""
+    from lang.parser import parse_program
+    from .codec import unpack_statements
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise DataError(f"no such file: {path}") from None
+    except OSError as e:
+        raise DataError(f"cannot read {path}: {e.strerror}") from None
+    try:
+        snap = msgpack.unpackb(data, raw=False, strict_map_key=False)
+        if not isinstance(snap, dict) or snap.get("magic") != KBZ_MAGIC:
+            raise ValueError("not a seltzer snapshot")
+        if snap.get("version") != KBZ_VERSION:
+            raise ValueError(f"snapshot version {snap.get('version')} is not supported")
+        out: list[CompiledDefinition] = []
+        for item in snap["elementals"]:
+            if "text" in item:
+                out.extend(compile_definitions(parse_program(item["text"], path)))
+            else:
+                props_src = item["props"]
+                defs = parse_program(f"x {{ {props_src} }} {{ }}" if props_src else "x { }", path)
+                props = compile_definitions(defs)[0].properties
+                out.append(CompiledDefinition(item["label"], props, unpack_statements(item["facts"]), False, path))
+        return out
+    except SeltzerError:
+        raise
+    except Exception as e:  # msgpack/format problems: one clear message
+        raise DataError(f"not a readable .kbz snapshot ({e})", path) from None

@@ -1,0 +1,412 @@
+"""The substrate: owns the elementals, routes goals to them, and carries declared statements.
+
+A ``#label(args)`` goal goes to every elemental holding ``label`` with that arity, in creation
+order; the solver consumes their answers one after the other (see :meth:`Substrate.ask`).
+Declared statements are published (``/spy`` shows them) and delivered as *triggers* to rule
+elementals of the same label. Triggers wait in a FIFO queue that :meth:`Substrate.settle`
+drains before a console line's answer is printed: every inference a line causes has finished
+by then, in a deterministic order (measured: a thread pool only adds hand-off cost under the
+GIL, see bench/substrate.py).
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import Counter, deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Iterable, Iterator
+
+from lang.clauses import compile_entry, compile_query
+from lang.errors import CompileError, SeltzerError
+from lang.parser import parse_query
+from lang.primitives import REGISTRY
+from lang.program import Definition, Statement
+from lang.solver import Machine, copy_term
+from lang.terms import Compound, Symbol, Var, deref, resolve, to_python
+
+from .elemental import Elemental, FactElemental, MemoryElemental, RuleElemental, index_positions
+
+__all__ = ["Substrate", "Answer"]
+
+Answer = dict
+
+
+class Substrate:
+    """A knowledge base made of elementals; implements the solver's Knowledge interface."""
+
+    def __init__(self, *, ttl: float = 60.0, workers: int | None = None,
+                 output: Callable[[str], None] | None = None) -> None:
+        self.ttl = ttl
+        self.workers = workers if workers else max(1, (os.cpu_count() or 2) // 2)
+        self.output: Callable[[str], None] = output or (lambda text: None)
+        self.elementals: dict[str, Elemental] = {}      # guid -> elemental, creation order
+        self._routes: dict[tuple[str, int], Callable] | None = None
+        self._holders: dict[tuple[str, int], list] = {}
+        self._labels: dict[str, list] | None = None
+        self._pending: dict[str, list] = {}             # label -> [n, [statements]]
+        self._triggers: deque = deque()
+        self._settling = False
+        self.spies: set[str] = set()
+        self.counters: Counter = Counter()
+        self._executor: ThreadPoolExecutor | None = None
+        self._console = None
+        self._journal: list | None = None
+        self.lock = threading.RLock()
+
+    # -- transactions: a console line changes everything or nothing ----------------------------
+    def in_transaction(self) -> bool:
+        """True while a console line's changes are being journaled."""
+        return self._journal is not None
+
+    def begin(self) -> None:
+        """Start journaling changes so that :meth:`rollback` can undo them."""
+        self._journal = []
+
+    def commit(self) -> None:
+        """Keep the changes made since :meth:`begin` (and finish deferred closes)."""
+        journal, self._journal = self._journal, None
+        for item in journal or ():
+            if item[0] == "close":
+                item[1].close()
+
+    def rollback(self) -> None:
+        """Undo every in-memory change made since :meth:`begin`; drop pending work."""
+        journal, self._journal = self._journal, None
+        self._triggers.clear()
+        self._pending.clear()
+        for item in reversed(journal or ()):
+            if item[0] == "undo":
+                item[1]()
+        self.changed()
+
+    def journal(self, undo: Callable[[], None]) -> None:
+        """Record how to undo a change (no-op outside a transaction)."""
+        if self._journal is not None:
+            self._journal.append(("undo", undo))
+
+    # -- elementals ----------------------------------------------------------------------------
+    def add(self, elemental: Elemental) -> Elemental:
+        """Install an elemental (it answers queries from now on)."""
+        with self.lock:
+            self.elementals[elemental.guid] = elemental
+            self.changed()
+        self.journal(lambda: (self.elementals.pop(elemental.guid, None), elemental.close()))
+        return elemental
+
+    def changed(self) -> None:
+        """Forget the routing tables (an elemental was added, dropped, or gained an arity)."""
+        self._routes = None
+        self._labels = None
+
+    def remove(self, guid: str) -> Elemental:
+        """Uninstall and close one elemental (closed when the line commits)."""
+        with self.lock:
+            order = list(self.elementals)
+            e = self.elementals.pop(guid)
+            self.changed()
+        if self._journal is None:
+            e.close()
+        else:
+            self._journal.append(("close", e))
+            self.journal(lambda: self._reinsert(order, e))
+        return e
+
+    def _reinsert(self, order: list, e: Elemental) -> None:
+        self.elementals[e.guid] = e
+        rank = {g: i for i, g in enumerate(order)}
+        self.elementals = dict(sorted(self.elementals.items(), key=lambda kv: rank.get(kv[0], len(rank))))
+
+    def with_label(self, label: str) -> list:
+        """Elementals holding ``label`` (any arity), in creation order."""
+        labels = self._labels
+        if labels is None:
+            labels = {}
+            for e in self.elementals.values():
+                labels.setdefault(e.label, []).append(e)
+            self._labels = labels
+        return labels.get(label, [])
+
+    def labels(self) -> list[str]:
+        """Every label held, in order of first appearance."""
+        self.with_label("")
+        return list(self._labels)
+
+    def _build_routes(self) -> dict:
+        """(label, arity) -> the function answering such goals (one elemental, or a fan-out)."""
+        holders: dict[tuple[str, int], list] = {}
+        for e in self.elementals.values():
+            for arity in e.arities():
+                holders.setdefault((e.label, arity), []).append(e)
+        routes = {}
+        for key, els in holders.items():
+            askers = [e.asker(key[1]) if hasattr(e, "asker") else e.ask for e in els]
+            routes[key] = askers[0] if len(askers) == 1 else _fan_out(askers)
+        self._holders = holders
+        self._routes = routes
+        return routes
+
+    def holders(self, label: str, arity: int) -> list:
+        """The elementals answering ``label/arity`` goals, in creation order."""
+        if self._routes is None:
+            self._build_routes()
+        return self._holders.get((label, arity), [])
+
+    def executor(self) -> ThreadPoolExecutor:
+        """The substrate's thread pool for searches that release the GIL (store, tome)."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=max(2, self.workers * 2),
+                                                thread_name_prefix="seltzer")
+        return self._executor
+
+    def close(self) -> None:
+        """Close every elemental and stop the executor."""
+        for e in list(self.elementals.values()):
+            e.close()
+        self.elementals.clear()
+        self.changed()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    # -- Knowledge interface (used by the solver and primitives) --------------------------------
+    def ask(self, label: str, args: list) -> Iterable | None:
+        """Alternatives for ``#label(args)`` from every elemental holding it, in creation order."""
+        routes = self._routes
+        if routes is None:
+            routes = self._build_routes()
+        asker = routes.get((label, len(args)))
+        if asker is None:
+            return None
+        return asker(args)
+
+    def assert_statement(self, label: str, args: tuple) -> None:
+        """Add a statement to the newest writable elemental with that label and arity."""
+        entry = self._compile_statement(args)
+        target = self._writable(label, len(args))
+        if target is None:
+            target = self.add(FactElemental(label))
+        if type(entry) is tuple:
+            target.tell([entry])
+        else:
+            _tell_any(target, entry)
+        if isinstance(target, MemoryElemental):
+            self.journal(lambda: target.forget(entry))
+        self.changed()
+
+    def _writable(self, label: str, arity: int):
+        for e in reversed(self.with_label(label)):
+            if getattr(e, "writable", False) and (arity in e.arities() or not list(e.arities())):
+                return e
+        return None
+
+    def _compile_statement(self, args: tuple):
+        return compile_entry(Statement(tuple(copy_term(a) for a in args)), REGISTRY, runtime=True)
+
+    def retract_statement(self, label: str, args: tuple) -> bool:
+        """Remove the first statement (creation order) that unifies with ``label(args)``."""
+        m = Machine(self, None)
+        goal = Compound("s", args) if args else Symbol("s")
+
+        def matches(entry) -> bool:
+            if type(entry) is tuple:
+                other = Compound("s", entry) if entry else Symbol("s")
+            else:
+                if entry.body:
+                    return False
+                from lang.clauses import build
+                frame = [None] * entry.nvars
+                other = Compound("s", tuple(build(t, frame) for t in entry.head)) if entry.head else Symbol("s")
+            return m.unifiable(goal, other)
+
+        for e in self.holders(label, len(args)):
+            if not getattr(e, "writable", False):
+                continue
+            if isinstance(e, MemoryElemental):
+                found = e.retract_entry(args, matches)
+                if found is not None:
+                    pos, entry = found
+                    self.journal(lambda e=e, pos=pos, entry=entry: e.restore(pos, entry))
+                    self.changed()
+                    return True
+            elif e.retract(args, matches):
+                self.changed()
+                return True
+        return False
+
+    def bundle_statement(self, label: str, args: tuple, n: int) -> None:
+        """Add to ``label``'s pending bundle; a full bundle becomes a new fact elemental."""
+        pend = self._pending.get(label)
+        if pend is None:
+            pend = self._pending[label] = [n, []]
+        pend[0] = n
+        entry = self._compile_statement(args)
+        pend[1].append(entry)
+        if len(pend[1]) >= n:
+            stmts = pend[1]
+            pend[1] = []
+            self._install_bundle(label, stmts)
+
+    def _install_bundle(self, label: str, stmts: list) -> None:
+        props = {}
+        for e in self.with_label(label):
+            if "index" in e.properties:
+                props["index"] = e.properties["index"]
+                break
+        self.add(FactElemental(label, stmts, props))
+
+    def flush_bundles(self) -> None:
+        """Turn every pending bundle remainder into a fact elemental."""
+        for label, pend in list(self._pending.items()):
+            if pend[1]:
+                stmts = pend[1]
+                pend[1] = []
+                self._install_bundle(label, stmts)
+        self._pending.clear()
+
+    def declare_statement(self, label: str, args: tuple) -> None:
+        """Publish a statement without storing it; it triggers rules of its label."""
+        args = tuple(resolve(a) for a in args)
+        self.publish(label, args)
+        self._triggers.append((label, args))
+
+    def publish(self, label: str, args: tuple) -> None:
+        """Announce a statement on the substrate (``/spy`` prints it)."""
+        if label in self.spies:
+            from lang.printer import show
+            text = label + ("(" + ", ".join(show(a) for a in args) + ")" if args else "")
+            self.output("spy: " + text)
+
+    def settle(self) -> None:
+        """Run every waiting trigger (and those they cause), then flush pending bundles."""
+        if self._settling:
+            return
+        self._settling = True
+        try:
+            triggers = self._triggers
+            while triggers:
+                label, args = triggers.popleft()
+                self._run_trigger(label, args)
+            self.flush_bundles()
+        finally:
+            self._settling = False
+
+    def _run_trigger(self, label: str, args: tuple) -> None:
+        for e in self.holders(label, len(args)):
+            if e.cls != "rules":
+                continue
+            goal_args = list(args)
+            alts = e.ask(goal_args)
+            if not alts:
+                continue
+            self.counters["triggers"] += 1
+            m = Machine(self, self.ttl)
+            try:
+                for _ in m.solve((), [], first=(goal_args, alts)):
+                    if not m.hushed:
+                        self.publish(label, tuple(resolve(a) for a in goal_args))
+                    break
+            finally:
+                self.counters["inferences"] += m.inferences
+
+    def elemental_ids(self, label: str) -> list:
+        """GUIDs (as strings) of the elementals holding ``label``."""
+        return [e.guid for e in self.with_label(label)]
+
+    def emit(self, text: str) -> None:
+        """Send a line of output to the console."""
+        self.output(text)
+
+    def exec_line(self, line: str) -> bool:
+        """Run a console line from knowledge (``console.exec``); True when it succeeded."""
+        return self.console.run_line(line)
+
+    # -- public API ------------------------------------------------------------------------------
+    @property
+    def console(self):
+        """The console that runs lines against this substrate (created on first use)."""
+        if self._console is None:
+            from .console import Console
+            self._console = Console(self)
+        return self._console
+
+    def load(self, *paths: str) -> list:
+        """Load .kb / .kbz files (several in parallel); each file is all-or-nothing."""
+        from .loader import load_files
+        return load_files(self, list(paths))
+
+    def load_text(self, text: str, file: str = "<text>") -> list:
+        """Load knowledge definitions from text; all-or-nothing."""
+        from lang.parser import parse_program
+        from .loader import install
+        return install(self, parse_program(text, file), file)
+
+    def query(self, text: str, ttl: float | None = None) -> Iterator[Answer]:
+        """Solve a query; yield each solution as a dict of Python values (see lang.terms.to_python)."""
+        for answer, _truth in self.solve(text, ttl):
+            yield {k: to_python(v) for k, v in answer.items()}
+
+    def solve(self, text: str, ttl: float | None = None, machine: Machine | None = None):
+        """Solve a query, yielding (answer terms, truth); triggers and bundles settle at the end."""
+        compiled = compile_query(parse_query(text), REGISTRY)
+        m = machine or Machine(self, self.ttl if ttl is None else ttl)
+        self.counters["queries"] += 1
+        try:
+            yield from m.run(compiled)
+        finally:
+            self.counters["inferences"] += m.inferences
+            self.settle()
+
+    def run(self, line: str) -> bool:
+        """Run any console line (query or command); output goes to ``self.output``."""
+        return self.console.run_line(line)
+
+    # -- elementals from definitions -------------------------------------------------------------
+    def stats(self) -> dict:
+        """Counts for /stats: elementals by class, statements, prototypes, queries, inferences."""
+        by_class: Counter = Counter()
+        statements = prototypes = 0
+        for e in self.elementals.values():
+            by_class[e.cls] += 1
+            if e.cls == "rules":
+                p = e.prototypes()
+                prototypes += p
+                statements += e.count() - p
+            else:
+                statements += e.count()
+        return {
+            "elementals": dict(by_class), "statements": statements, "prototypes": prototypes,
+            "queries": self.counters["queries"], "inferences": self.counters["inferences"],
+            "triggers": self.counters["triggers"], "memory": _rss(),
+        }
+
+
+def _fan_out(askers: list):
+    """Ask several elementals in turn (creation order), lazily."""
+    def ask(args):
+        for asker in askers:
+            yield from asker(args)
+    return ask
+
+
+def _tell_any(target, clause) -> None:
+    """Store a non-ground or weighted statement (a Clause) in an in-memory elemental."""
+    if isinstance(target, MemoryElemental):
+        b = target._bucket(len(clause.head))
+        b.entries.append(clause)
+        target.rebuild_indexes()
+    else:
+        raise SeltzerError(f"{target.cls} elementals only hold ground statements")
+
+
+def _rss() -> int:
+    """Resident memory of this process in bytes."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
