@@ -81,7 +81,6 @@ def main(argv: list[str] | None = None) -> int:
             failures += console.run_script([line], "<-e>")
         if not args.script and not args.lines:
             if interactive:
-                from substrate.terminal import run_interactive
                 run_interactive(console)
             else:
                 failures += console.run_script(sys.stdin.read().splitlines(), "<stdin>")
@@ -90,6 +89,95 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         sub.close()
     return 1 if failures else 0
+
+
+# ---- the interactive console: prompt-toolkit wiring around substrate.console ----------------
+
+_STYLE = {
+    "comment": "#888888 italic", "string": "#2e8b57", "qsymbol": "#2e8b57", "command": "#b8860b bold",
+    "call": "#1e90ff bold", "variable": "#c71585", "number": "#cd5c5c", "primitive": "#008b8b",
+    "operator": "#b8860b",
+}
+
+
+def run_interactive(console) -> None:
+    """Run the prompt-toolkit console until /quit or Ctrl-D."""
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.completion import Completer, Completion
+    from prompt_toolkit.history import FileHistory
+    from prompt_toolkit.key_binding import KeyBindings
+    from prompt_toolkit.lexers import Lexer
+    from prompt_toolkit.styles import Style
+
+    from lang.primitives import REGISTRY
+    from substrate.commands import COMMANDS
+    from substrate.console import completions, highlight, is_complete
+
+    class _Completer(Completer):
+        def get_completions(self, document, complete_event):
+            text = document.text_before_cursor
+            for cand in completions(text, console.sub.labels(), COMMANDS, REGISTRY):
+                word = cand.lstrip("/#")
+                typed = len(text) - len(text.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_."))
+                yield Completion(word, start_position=-typed)
+
+    class _Lexer(Lexer):
+        def lex_document(self, document):
+            lines = document.lines
+
+            def line_tokens(i):
+                return [("class:" + k if k else "", t) for k, t in highlight(lines[i])]
+            return line_tokens
+
+    keys = KeyBindings()
+
+    @keys.add("enter")
+    def _enter(event):
+        buf = event.current_buffer
+        if is_complete(buf.text):
+            buf.validate_and_handle()
+        else:
+            buf.insert_text("\n")
+
+    history = FileHistory(os.path.expanduser("~/.seltzer_history"))
+    session = PromptSession(history=history, completer=_Completer(), lexer=_Lexer(), key_bindings=keys,
+                            multiline=True, style=Style.from_dict(_STYLE), prompt_continuation="..  ")
+    console.progress = _progress_bars
+    console.out("seltzer: /help lists commands and primitives; Ctrl-D quits")
+    while not console.quit:
+        try:
+            text = session.prompt("?- ")
+        except KeyboardInterrupt:
+            continue
+        except EOFError:
+            break
+        try:
+            console.run_line(text)
+        except KeyboardInterrupt:
+            console.out("% interrupted")
+        except Exception as e:  # the console never dies: one line, a traceback only with --debug
+            if console.debug:
+                import traceback
+                traceback.print_exc()
+            console.out(f"error: internal error: {type(e).__name__}: {e}")
+
+
+def _progress_bars(label: str, total: int | None):
+    """A prompt-toolkit progress bar: returns ``update(done)``; ``update(None)`` closes it."""
+    from prompt_toolkit.shortcuts import ProgressBar
+    bar = ProgressBar(title=label)
+    bar.__enter__()
+    counter = bar(label=label, total=total)
+
+    def update(done):
+        if done is None:
+            counter.done = True
+            bar.__exit__(None, None, None)
+            return
+        counter.items_completed = done
+        bar.invalidate()
+
+    return update
 
 
 def _quote(path: str) -> str:

@@ -14,6 +14,7 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .errors import Location, ParseError
+from .fastparse import parse_facts
 from .program import Call, Conj, Cut, Definition, Not, Prim, Prototype, Query, Statement
 from .terms import NIL, Compound, Cons, Symbol, Var
 
@@ -258,7 +259,14 @@ def _get() -> _Grammar:
 
 
 def parse_program(text: str, file: str = "<input>") -> list[Definition]:
-    """Parse a knowledge file's text into its definitions (raises ParseError)."""
+    """Parse a knowledge file's text into its definitions (raises ParseError).
+
+    Files made only of ground literal facts take a fast scanner (lang.fastparse) that
+    falls back to the grammar at the first thing it does not know.
+    """
+    defs = parse_facts(text, file)
+    if defs is not None:
+        return defs
     return _get().parse(text, "start", file)
 
 
