@@ -25,6 +25,7 @@ from lang.program import Definition, Statement
 from lang.solver import Machine, copy_term
 from lang.terms import Compound, Symbol, Var, deref, resolve, to_python
 
+from . import tome_elemental  # noqa: F401  (registers the tome.* primitives)
 from .elemental import Elemental, FactElemental, MemoryElemental, RuleElemental, index_positions
 
 __all__ = ["Substrate", "Answer"]
