@@ -89,7 +89,13 @@ def _load(console, *paths):
     """Load .kb (text) or .kbz (snapshot) files; several files are parsed concurrently.
     A file with an error loads nothing; the other files still load."""
     from .console import format_elapsed
-    files = [text_arg("load", i + 1, p) for i, p in enumerate(paths)]
+    files = []
+    for i, p in enumerate(paths):
+        items, tail = list_items(p)
+        if tail is NIL and items:  # /load(["a.kb", "b.kb"]) - e.g. built by a rule
+            files.extend(text_arg("load", i + 1, x) for x in items)
+        else:
+            files.append(text_arg("load", i + 1, p))
     bar = console.progress("load", len(files)) if console.progress and len(files) > 1 else None
     t0 = time.perf_counter()
     results = console.sub.load(*files) if bar is None else _load_with(console, files, bar)

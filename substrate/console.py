@@ -236,6 +236,15 @@ class Console:
             sub.rollback()
             self.error(SeltzerError("nested too deeply (Python recursion limit)"), line)
             return False
+        except Exception as e:  # a bug of ours: one line (traceback with --debug), nothing kept
+            if outer:
+                raise
+            sub.rollback()
+            if self.debug:
+                import traceback
+                traceback.print_exc()
+            self.error(SeltzerError(f"internal error: {type(e).__name__}: {e} (run with --debug for details)"), line)
+            return False
         if not outer:
             sub.commit()
         return ok

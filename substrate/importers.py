@@ -109,7 +109,6 @@ def _store(sub, label: str, statements: list[tuple], mode: ImportMode, progress_
         if target is None:
             target = sub.add(FactElemental(label))
         if isinstance(target, FactElemental):
-            start = target.count()
             target.tell(statements)
             sub.journal(lambda: _truncate(target, statements))
         else:
@@ -119,7 +118,7 @@ def _store(sub, label: str, statements: list[tuple], mode: ImportMode, progress_
         for i, s in enumerate(statements):
             sub.declare_statement(label, s)
             if (i + 1) % _DECLARE_BATCH == 0:
-                sub.settle()
+                sub.settle(flush=False)
                 if progress_bar:
                     progress_bar(i + 1)
         sub.settle()

@@ -98,7 +98,7 @@ def save_kb(path: str, elementals: list) -> int:
 
 def save_kbz(path: str, elementals: list) -> int:
     """Write elementals as a msgpack snapshot: ground facts packed, the rest as text."""
-    from .codec import pack_statements
+    from .codec import pack_many
     count = 0
     items = []
     for e in elementals:
@@ -107,7 +107,7 @@ def save_kbz(path: str, elementals: list) -> int:
             ground = [x for x in entries if type(x) is tuple]
             if len(ground) == len(entries):
                 items.append({"label": e.label, "props": _props_text(e.properties),
-                              "facts": pack_statements(ground)})
+                              "facts": pack_many(ground)})
                 count += len(ground)
                 continue
         entries = e.entries() if e.cls in ("facts", "rules") else []
@@ -121,7 +121,7 @@ def save_kbz(path: str, elementals: list) -> int:
 def load_kbz(path: str) -> list[CompiledDefinition]:
     """Read a .kbz snapshot into compiled definitions (all-or-nothing)."""
     from lang.parser import parse_program
-    from .codec import unpack_statements
+    from .codec import unpack_many
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -143,7 +143,8 @@ def load_kbz(path: str) -> list[CompiledDefinition]:
                 props_src = item["props"]
                 defs = parse_program(f"x {{ {props_src} }} {{ }}" if props_src else "x { }", path)
                 props = compile_definitions(defs)[0].properties
-                out.append(CompiledDefinition(item["label"], props, unpack_statements(item["facts"]), False, path))
+                facts = [args for args, _truth in unpack_many(item["facts"])]
+                out.append(CompiledDefinition(item["label"], props, facts, False, path))
         return out
     except SeltzerError:
         raise

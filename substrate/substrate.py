@@ -142,7 +142,12 @@ class Substrate:
         routes = {}
         for key, els in holders.items():
             askers = [e.asker(key[1]) if hasattr(e, "asker") else e.ask for e in els]
-            routes[key] = askers[0] if len(askers) == 1 else _fan_out(askers)
+            if len(askers) == 1:
+                routes[key] = askers[0]
+            elif all(isinstance(e, MemoryElemental) for e in els):
+                routes[key] = _gather(askers)
+            else:
+                routes[key] = _fan_out(askers)
         self._holders = holders
         self._routes = routes
         return routes
@@ -278,8 +283,9 @@ class Substrate:
             text = label + ("(" + ", ".join(show(a) for a in args) + ")" if args else "")
             self.output("spy: " + text)
 
-    def settle(self) -> None:
-        """Run every waiting trigger (and those they cause), then flush pending bundles."""
+    def settle(self, flush: bool = True) -> None:
+        """Run every waiting trigger (and those they cause); then, with ``flush``, turn pending
+        bundle remainders into elementals (done when a console line or import finishes)."""
         if self._settling:
             return
         self._settling = True
@@ -288,7 +294,8 @@ class Substrate:
             while triggers:
                 label, args = triggers.popleft()
                 self._run_trigger(label, args)
-            self.flush_bundles()
+            if flush:
+                self.flush_bundles()
         finally:
             self._settling = False
 
@@ -380,6 +387,19 @@ class Substrate:
             "queries": self.counters["queries"], "inferences": self.counters["inferences"],
             "triggers": self.counters["triggers"], "memory": _rss(),
         }
+
+
+def _gather(askers: list):
+    """Ask in-memory elementals in turn and concatenate: their answers are lists already,
+    and one C-level ``extend`` per elemental beats a generator step per alternative."""
+    def ask(args):
+        out = []
+        for asker in askers:
+            found = asker(args)
+            if found:
+                out += found
+        return out
+    return ask
 
 
 def _fan_out(askers: list):
