@@ -8,6 +8,7 @@ Everything but argument handling and prompt-toolkit wiring lives in substrate.co
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 
@@ -55,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     from substrate import Substrate
     from substrate.console import Console
 
+    # The engine allocates many short-lived objects; Python's default generation-0 threshold
+    # (700) makes the collector the largest single cost of a proof (bench/classic.py --profile).
+    gc.set_threshold(100_000, 50, 100)
+
     def out(text: str) -> None:
         sys.stdout.write(text + "\n")
         sys.stdout.flush()
@@ -67,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.files:
             cmd = "/load(" + ", ".join(_quote(f) for f in args.files) + ")"
             failures += not console.run_line(cmd)
+            gc.freeze()  # what was loaded stays: keep it out of every later collection
         if args.script:
             try:
                 with open(args.script, encoding="utf-8") as f:

@@ -209,6 +209,7 @@ def _poke(console, label, prop, value):
         old = e.properties.get(name, _MISSING)
         e.set_property(name, value)
         sub.journal(lambda e=e, old=old: _unpoke(e, name, old))
+    sub.changed()
     return f"{name} = {show(value)} on {_plural(len(els), 'elemental')} of {lab}"
 
 

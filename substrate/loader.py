@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -174,6 +175,19 @@ def _get_pool(workers: int) -> ProcessPoolExecutor:
     return _pool
 
 
+def _collect(future, path: str):
+    """A worker's result; if the pool broke (e.g. a script without an ``if __name__ ==
+    "__main__"`` guard re-ran itself in the worker), compile here instead."""
+    global _pool
+    try:
+        return future.result()
+    except (BrokenProcessPool, OSError, RuntimeError):
+        if _pool is not None:
+            _pool.shutdown(wait=False, cancel_futures=True)
+            _pool = None
+        return _worker(path)
+
+
 def load_files(sub, paths: list[str], progress: Callable[[int, int], None] | None = None) -> list[LoadResult]:
     """Load files in order; .kb files are compiled concurrently when there are several."""
     from .snapshot import load_kbz
@@ -191,7 +205,7 @@ def load_files(sub, paths: list[str], progress: Callable[[int, int], None] | Non
             if path.endswith(".kbz"):
                 compiled = load_kbz(path)
             elif path in futures:
-                compiled, err = futures[path].result()
+                compiled, err = _collect(futures[path], path)
                 if err is not None:
                     raise err
             else:

@@ -113,31 +113,33 @@ class PrimitiveSpec:
 REGISTRY: dict[str, PrimitiveSpec] = {}
 
 
+_KIND_TEST = {
+    "num": "(t is int or t is float)",
+    "int": "t is int",
+    "str": "t is str",
+    "text": "t is str",
+}
+
+
+def _fail(name: str, i: int, kind: str, x: Any, loc):
+    """Raise the ArgumentError for argument ``i`` (1-based) that is not of ``kind``."""
+    try:
+        _check(kind, x)
+    except ValueError as e:
+        raise ArgumentError(name, i, str(e), loc) from None
+    raise ArgumentError(name, i, f"expected {_kind_name(kind)}", loc)
+
+
 def _make_call(spec: PrimitiveSpec) -> Callable:
-    """Build the checked entry point ``call(m, args, loc)`` for one primitive."""
+    """Build the checked entry point ``call(m, args, loc)`` for one primitive.
+
+    Fixed-arity primitives get generated code: each argument is dereferenced and its kind
+    tested inline (the generic loop cost ~2 µs per call on the E. coli search); variadic
+    ones use the generic loop.
+    """
     name, impl, kinds, variadic = spec.name, spec.impl, spec.kinds, spec.variadic
 
-    def expand(n: int) -> tuple[str, ...]:
-        if variadic is None:
-            return kinds
-        return kinds[:variadic] + (kinds[variadic],) * (n - len(kinds) + 1) + kinds[variadic + 1:]
-
-    plain = all(k in ("any", "out") for k in kinds)
-
-    def call(m, args, loc):
-        if plain:
-            vals = [deref(a) for a in args]
-        else:
-            ks = expand(len(args))
-            vals = []
-            for i, (k, a) in enumerate(zip(ks, args)):
-                a = deref(a)
-                if k != "any" and k != "out":
-                    try:
-                        a = _check(k, a)
-                    except ValueError as e:
-                        raise ArgumentError(name, i + 1, str(e), loc) from None
-                vals.append(a)
+    def guarded(m, vals, loc):
         try:
             return impl(m, *vals)
         except SeltzerError as e:
@@ -149,7 +151,66 @@ def _make_call(spec: PrimitiveSpec) -> Callable:
         except (OverflowError, ValueError, TypeError) as e:
             raise EvaluationError(f"{name}: {e}", loc) from None
 
-    return call
+    if variadic is not None:
+        def expand(n: int) -> tuple[str, ...]:
+            return kinds[:variadic] + (kinds[variadic],) * (n - len(kinds) + 1) + kinds[variadic + 1:]
+
+        def call(m, args, loc):
+            vals = []
+            for i, (k, a) in enumerate(zip(expand(len(args)), args)):
+                a = deref(a)
+                if k != "any" and k != "out":
+                    try:
+                        a = _check(k, a)
+                    except ValueError as e:
+                        raise ArgumentError(name, i + 1, str(e), loc) from None
+                vals.append(a)
+            return guarded(m, vals, loc)
+        return call
+
+    n = len(kinds)
+    lines = ["def call(m, args, loc):"]
+    names = [f"a{i}" for i in range(n)]
+    if n:
+        lines.append(f"    {', '.join(names)}{',' if n == 1 else ''} = args")
+    for i, k in enumerate(kinds):
+        a = names[i]
+        lines.append(f"    while type({a}) is Var:")
+        lines.append(f"        r = {a}.ref")
+        lines.append("        if r is None:")
+        lines.append("            break")
+        lines.append(f"        {a} = r")
+        if k in ("any", "out"):
+            continue
+        lines.append(f"    t = type({a})")
+        if k in _KIND_TEST:
+            if k == "text":
+                lines.append(f"    if t is Symbol and {a} is not NIL:")
+                lines.append(f"        {a} = {a}.name")
+                lines.append(f"    elif t is not str:")
+            else:
+                lines.append(f"    if not {_KIND_TEST[k]}:")
+            lines.append(f"        fail(NAME, {i + 1}, {k!r}, {a}, loc)")
+        else:  # list, term: the general converter
+            lines.append("    try:")
+            lines.append(f"        {a} = check({k!r}, {a})")
+            lines.append("    except ValueError as e:")
+            lines.append(f"        raise ArgumentError(NAME, {i + 1}, str(e), loc) from None")
+    lines.append("    try:")
+    lines.append(f"        return impl(m{''.join(', ' + a for a in names)})")
+    lines.append("    except SeltzerError as e:")
+    lines.append("        if e.where is None:")
+    lines.append("            e.where = loc")
+    lines.append("        raise")
+    lines.append("    except ZeroDivisionError:")
+    lines.append("        raise EvaluationError(NAME + ': division by zero', loc) from None")
+    lines.append("    except (OverflowError, ValueError, TypeError) as e:")
+    lines.append("        raise EvaluationError(f'{NAME}: {e}', loc) from None")
+    ns = {"Var": Var, "Symbol": Symbol, "NIL": NIL, "fail": _fail, "check": _check, "impl": impl,
+          "NAME": name, "ArgumentError": ArgumentError, "SeltzerError": SeltzerError,
+          "EvaluationError": EvaluationError}
+    exec(compile("\n".join(lines) + "\n", f"<primitive {name}>", "exec"), ns)
+    return ns["call"]
 
 
 def primitive(name: str, *kinds: str, variadic: int | None = None, group: str = "") -> Callable:
