@@ -75,7 +75,7 @@ class Goal:
 
     def __init__(self, op: int, name: str = "", args: tuple = (), fn: Callable | None = None,
                  sub: tuple = (), loc: Location | None = None, source: Any = None,
-                 known: frozenset | None = None) -> None:
+                 known: frozenset | None = None, generate: bool = True) -> None:
         self.op = op
         self.name = name
         self.args = args
@@ -84,7 +84,12 @@ class Goal:
         self.loc = loc
         self.source = source
         self.known = known
-        self.build = compile_builder(args, known or frozenset()) if op in (OP_CALL, OP_PRIM) else None
+        if op not in (OP_CALL, OP_PRIM):
+            self.build = None
+        elif generate:
+            self.build = compile_builder(args, known or frozenset())
+        else:  # run once (a query): generating code would cost more than it saves
+            self.build = lambda f, args=args: [build(a, f) for a in args]
 
     def __repr__(self) -> str:
         return f"Goal({self.op}, {self.name!r})"
@@ -258,12 +263,13 @@ def is_ground(t: Any) -> bool:
 class _Scope:
     """Maps variable names of one entry (or query) to slots; ``_`` is always a fresh slot."""
 
-    __slots__ = ("slots", "count", "by_identity")
+    __slots__ = ("slots", "count", "by_identity", "generate")
 
-    def __init__(self, by_identity: bool = False) -> None:
+    def __init__(self, by_identity: bool = False, generate: bool = True) -> None:
         self.slots: dict[str, Slot] = {}
         self.count = 0
         self.by_identity = by_identity
+        self.generate = generate
 
     def slot(self, name: str | None) -> Slot:
         if name is None:
@@ -280,6 +286,10 @@ class _Scope:
 def _template(t: Any, scope: _Scope, vars_by_id: dict) -> Any:
     """Turn a parsed term (with Vars) into a template (with Slots)."""
     tt = type(t)
+    if tt in _GOAL_TYPES:
+        raise CompileError("a goal (#label, ~, !, or a parenthesized conjunction) cannot be part of "
+                           "a term; only meta-primitives such as all/count take goal arguments",
+                           getattr(t, "loc", None))
     if tt is Var:
         if t.ref is not None:
             return _template(deref(t), scope, vars_by_id)
@@ -310,6 +320,9 @@ def _template(t: Any, scope: _Scope, vars_by_id: dict) -> Any:
     return t
 
 
+_GOAL_TYPES = (Call, Prim, Cut, Not, Conj)
+
+
 def _has_slot(t: Any) -> bool:
     tt = type(t)
     return tt is Slot or tt is TCons or tt is TCompound
@@ -336,7 +349,7 @@ def compile_entry(entry: Statement | Prototype, registry: dict, runtime: bool = 
 
 def compile_query(query: Query, registry: dict) -> CompiledQuery:
     """Compile a console query; named variables keep their slots for the answers."""
-    scope = _Scope()
+    scope = _Scope(generate=False)
     goals = compile_goals(query.goals, scope, {}, registry, set())
     names = {name: s.i for name, s in scope.slots.items() if not name.startswith("_")}
     return CompiledQuery(goals, scope.count, names, query.text)
@@ -372,7 +385,8 @@ def _compile_goal(g, scope, ids, registry, out: list, known: set) -> None:
     tg = type(g)
     if tg is Call:
         args = tuple(_template(a, scope, ids) for a in g.args)
-        out.append(Goal(OP_CALL, g.label, args, loc=g.loc, source=g, known=frozenset(known)))
+        out.append(Goal(OP_CALL, g.label, args, loc=g.loc, source=g, known=frozenset(known),
+                        generate=scope.generate))
         _slots_of(args, known)
     elif tg is Cut:
         out.append(Goal(OP_CUT, "!", loc=g.loc, source=g))
@@ -428,7 +442,8 @@ def _compile_prim(g: Prim, scope, ids, registry, known: set) -> Goal:
         if type(a) in (Call, Prim, Cut, Not, Conj):
             raise CompileError(f"{g.name}: argument {i + 1} is a goal; a term was expected", g.loc)
         args.append(_template(a, scope, ids))
-    return Goal(OP_PRIM, g.name, tuple(args), fn=spec.call, loc=g.loc, source=g, known=frozenset(known))
+    return Goal(OP_PRIM, g.name, tuple(args), fn=spec.call, loc=g.loc, source=g, known=frozenset(known),
+                generate=scope.generate)
 
 
 def _suggest(name: str, registry: dict) -> str:

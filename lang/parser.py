@@ -14,7 +14,7 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .errors import Location, ParseError
-from .fastparse import parse_facts
+from .fastparse import parse_facts, parse_simple_query
 from .program import Call, Conj, Cut, Definition, Not, Prim, Prototype, Query, Statement
 from .terms import NIL, Compound, Cons, Symbol, Var
 
@@ -98,11 +98,15 @@ class _ToKnowledge(Transformer):
         return Compound(unescape(name.value[1:-1], _loc(name, self.file)), args)
 
     # goals
+    def _label(self, tok) -> str:
+        v = tok.value[1:]
+        return unescape(v[1:-1], _loc(tok, self.file)) if v.startswith("'") else v
+
     def call0(self, tok):
-        return Call(tok.value[1:], (), _loc(tok, self.file))
+        return Call(self._label(tok), (), _loc(tok, self.file))
 
     def call(self, tok, *args):
-        return Call(tok.value[1:], args, _loc(tok, self.file))
+        return Call(self._label(tok), args, _loc(tok, self.file))
 
     def prim0(self, tok):
         return Prim(tok.value, (), _loc(tok, self.file))
@@ -156,23 +160,27 @@ class _ToKnowledge(Transformer):
         return entry_list or []
 
     # definitions
+    def label(self, tok):
+        name = tok.value if tok.type == "SYMBOL" else unescape(tok.value[1:-1], _loc(tok, self.file))
+        return name, _loc(tok, self.file)
+
     def prop(self, name, value):
         return (name.value, value)
 
     def props(self, *pairs):
         return dict(pairs)
 
-    def def_empty(self, name):
-        return Definition(name.value, {}, [], _loc(name, self.file))
+    def def_empty(self, label):
+        return Definition(label[0], {}, [], label[1])
 
-    def def_noprops(self, name, entries):
-        return Definition(name.value, {}, entries, _loc(name, self.file))
+    def def_noprops(self, label, entries):
+        return Definition(label[0], {}, entries, label[1])
 
-    def def_props(self, name, props, entries):
-        return Definition(name.value, props, entries, _loc(name, self.file))
+    def def_props(self, label, props, entries):
+        return Definition(label[0], props, entries, label[1])
 
-    def def_plain(self, name, entries):
-        return Definition(name.value, {}, entries, _loc(name, self.file))
+    def def_plain(self, label, entries):
+        return Definition(label[0], {}, entries, label[1])
 
     def start(self, *definitions):
         return list(definitions)
@@ -203,7 +211,7 @@ class _Grammar:
         self.transformer = _ToKnowledge()
         self.lark = Lark.open(
             "grammar.lark", rel_to=__file__, parser="lalr", start=["start", "query", "term"],
-            transformer=self.transformer, maybe_placeholders=False,
+            transformer=self.transformer, maybe_placeholders=False, cache=True,
         )
         self.lock = threading.Lock()
 
@@ -271,8 +279,11 @@ def parse_program(text: str, file: str = "<input>") -> list[Definition]:
 
 
 def parse_query(text: str, file: str = "<query>") -> Query:
-    """Parse a console query (a conjunction of goals)."""
-    return Query(_get().parse(text, "query", file), text.strip())
+    """Parse a console query (a conjunction of goals); simple calls take a fast scanner."""
+    goals = parse_simple_query(text, file)
+    if goals is None:
+        goals = _get().parse(text, "query", file)
+    return Query(goals, text.strip())
 
 
 def parse_term(text: str, file: str = "<term>"):

@@ -125,7 +125,7 @@ def show_goal(g: Any) -> str:
     from .program import Call, Conj, Cut, Not, Prim
     tg = type(g)
     if tg is Call:
-        name = "#" + g.label
+        name = "#" + show_symbol(Symbol(g.label))
         return name + ("(" + ", ".join(_arg(a) for a in g.args) + ")" if g.args else "")
     if tg is Prim:
         return show_symbol(Symbol(g.name)) + ("(" + ", ".join(_arg(a) for a in g.args) + ")" if g.args else "")

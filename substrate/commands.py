@@ -6,6 +6,7 @@ message to report (or raises a SeltzerError).
 """
 from __future__ import annotations
 
+import inspect
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -47,7 +48,7 @@ def command(name: str, usage: str, min_args: int = 0, max_args: int = 0) -> Call
     """Decorator: register a console command; the function's docstring is its help."""
 
     def register(fn: Callable) -> Callable:
-        COMMANDS[name] = Command(name, usage, (fn.__doc__ or "").strip(), fn, min_args, max_args)
+        COMMANDS[name] = Command(name, usage, inspect.cleandoc(fn.__doc__ or ""), fn, min_args, max_args)
         return fn
 
     return register
@@ -237,7 +238,8 @@ def _peek(console, label):
     els = _elementals_for(console, lab)
     if not els:
         raise CommandError(f"/peek: no elemental holds {lab}")
-    return "\n".join(f"{e.guid} {e.cls} {e.label} {{ {_props_text(e)} }}" for e in els)
+    return "\n".join(f"{e.guid} {e.cls} {e.label}" + (f" {{ {_props_text(e)} }}" if e.properties else "")
+                     for e in els)
 
 
 @command("list", "/list | /list(label)", 0, 1)

@@ -12,10 +12,10 @@ import re
 import time
 from typing import Any, Callable, Iterable
 
-from lang.errors import CommandError, ParseError, SeltzerError
+from lang.errors import CommandError, Location, ParseError, SeltzerError
 from lang.parser import parse_term
 from lang.printer import show, show_number
-from lang.terms import Compound, Symbol
+from lang.terms import Compound, Symbol, Var
 
 __all__ = ["Console", "is_complete", "classify", "split_command", "completions", "format_elapsed", "highlight"]
 
@@ -102,7 +102,13 @@ def split_command(text: str) -> tuple[str, list]:
     if not rest:
         return name, []
     if rest.startswith("("):
-        term = parse_term("c" + rest, "<command>")
+        try:
+            term = parse_term("c" + rest, "<command>")
+        except ParseError as e:  # point at the line as typed, not at the text parsed
+            line = text.strip()
+            shift = len(line) - len(rest) - 1
+            col = (e.where.col if e.where else 1) + shift
+            raise ParseError(e.text, Location("<command>", 1, col), line + "\n" + " " * (col - 1) + "^") from None
         if type(term) is not Compound:
             raise CommandError(f"/{name}: cannot read the arguments {rest!r}")
         return name, list(term.args)
@@ -158,11 +164,11 @@ def completions(text: str, labels: Iterable[str], commands: Iterable[str], primi
 
 
 def format_elapsed(seconds: float) -> str:
-    """Human time: '0.41 ms', '12.3 ms', '1.52 s'."""
+    """Human time: '0.41 ms', '12.3 ms', '1.52 s' (the unit is chosen after rounding)."""
     ms = seconds * 1000
-    if ms < 10:
+    if round(ms, 2) < 10:
         return f"{ms:.2f} ms"
-    if ms < 1000:
+    if round(ms, 1) < 1000:
         return f"{ms:.1f} ms"
     return f"{seconds:.2f} s"
 
@@ -177,7 +183,7 @@ class Console:
     def __init__(self, sub, out: Callable[[str], None] | None = None, *, json_mode: bool = False,
                  echo: bool = False, debug: bool = False) -> None:
         self.sub = sub
-        self.out = out or (lambda text: None)
+        self.out = out or sub.output
         self.json = json_mode
         self.echo = echo
         self.debug = debug
@@ -283,6 +289,7 @@ class Console:
         count = 0
         for answer, truth in sub.solve(text.strip(), machine=m):
             count += 1
+            sub.settle(flush=False)  # what this solution triggered finishes before it is printed
             if self.json:
                 sol = {k: show(v) for k, v in answer.items()}
                 if truth < 1.0:
@@ -346,8 +353,9 @@ class Console:
 
 
 def _solution_text(answer: dict, truth: float) -> str:
+    """``:x = b, :y = c`` (variables left unbound are not shown, as in SWI-Prolog), or ``yes``."""
     names: dict = {}
-    parts = [f":{k} = {show(v, names)}" for k, v in answer.items()]
+    parts = [f":{k} = {show(v, names)}" for k, v in answer.items() if type(v) is not Var]
     text = ", ".join(parts) if parts else "yes"
     if truth < 1.0:
         text += f" := {truth:.2f}"

@@ -13,6 +13,7 @@ A goal whose indexed argument is bound reads one bucket; otherwise the whole lis
 from __future__ import annotations
 
 import uuid
+from itertools import islice
 from typing import Any, Iterable, Protocol, runtime_checkable
 
 from lang.clauses import Clause, index_key
@@ -177,13 +178,17 @@ class MemoryElemental:
         return self.retract_entry(args, matches) is not None
 
     def retract_entry(self, args: tuple, matches) -> tuple[int, Any] | None:
-        """Remove the first entry that ``matches``; return (position, entry) or None."""
+        """Remove the first entry that ``matches``; return (position, entry) or None.
+
+        The entry lists are replaced, not edited, so calls already enumerating them (which
+        hold a lazy slice of the old list) are not disturbed.
+        """
         b = self.buckets.get(len(args))
         if b is None:
             return None
         for i, e in enumerate(b.entries):
             if matches(e):
-                del b.entries[i]
+                b.entries = b.entries[:i] + b.entries[i + 1:]
                 self._unindex(b, e)
                 return i, e
         return None
@@ -211,11 +216,10 @@ class MemoryElemental:
             k = _entry_key(e, pos)
             lst = index.get(k)
             if lst is not None:
-                for j, x in enumerate(lst):
-                    if x is e:
-                        del lst[j]
-                        break
-                if not lst:
+                rest = [x for x in lst if x is not e]
+                if rest:
+                    index[k] = rest
+                else:
                     del index[k]
 
     def count(self) -> int:
@@ -279,7 +283,13 @@ class RuleElemental(MemoryElemental):
 
 
 def _fact_asker(b: _Bucket):
-    """Answer from the smallest bucket of a bound indexed position, else every entry."""
+    """Answer from the smallest bucket of a bound indexed position, else every entry.
+
+    Answers are snapshots (the logical update view, as in ISO Prolog): statements asserted
+    or retracted while a call is running do not change what that call enumerates. Lists are
+    appended to and deleted from in place, so a bucket is copied (small) or sliced lazily
+    up to its current length (everything).
+    """
     def ask(args):
         best = None
         for pos, index in b.indexes.items():
@@ -298,7 +308,10 @@ def _fact_asker(b: _Bucket):
                 best = found
                 if not found:
                     break
-        return b.entries if best is None else best
+        if best is None:
+            entries = b.entries
+            return islice(entries, len(entries))
+        return best[:] if len(best) < 64 else islice(best, len(best))
     return ask
 
 

@@ -24,8 +24,8 @@ from .loader import read_text
 
 __all__ = ["import_txt", "import_csv", "read_lines", "parse_field", "ImportMode"]
 
-_INT = re.compile(r"-?\d+\Z")
-_FLOAT = re.compile(r"-?(\d+\.\d+([eE][+-]?\d+)?|\d+[eE][+-]?\d+)\Z")
+_INT = re.compile(r"-?[0-9]+\Z")
+_FLOAT = re.compile(r"-?([0-9]+\.[0-9]+([eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+)\Z")
 _DECLARE_BATCH = 1024
 
 
@@ -81,8 +81,14 @@ def read_lines(path: str) -> list[str]:
     return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
 
 
+_NUMERIC_START = frozenset("-0123456789")
+
+
 def parse_field(text: str) -> int | float | str:
-    """A CSV field: integers and floats become numbers, anything else stays a string."""
+    """A CSV field: a whole field of ``-?digits`` becomes an int ("007" reads as 7) and one of
+    ``-?d.d`` or ``d[eE]d`` a float; anything else ("nan", "1_000", " 5", "") stays a string."""
+    if not text or text[0] not in _NUMERIC_START:
+        return text
     if _INT.match(text):
         return int(text)
     if _FLOAT.match(text):
@@ -104,7 +110,9 @@ def _store(sub, label: str, statements: list[tuple], mode: ImportMode, progress_
             if progress_bar:
                 progress_bar(min(i + mode.n, len(statements)))
     elif mode.kind == "assert":
-        arity = len(statements[0]) if statements else 0
+        if not statements:
+            return 0
+        arity = len(statements[0])
         target = sub._writable(label, arity)
         if target is None:
             target = sub.add(FactElemental(label))
@@ -116,7 +124,7 @@ def _store(sub, label: str, statements: list[tuple], mode: ImportMode, progress_
         sub.changed()
     else:
         for i, s in enumerate(statements):
-            sub.declare_statement(label, s)
+            sub.declare_ground(label, s)
             if (i + 1) % _DECLARE_BATCH == 0:
                 sub.settle(flush=False)
                 if progress_bar:
@@ -167,20 +175,23 @@ def import_csv(sub, path: str, label: str, limit: int = -1, options: Any = NIL,
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=mode.sep, strict=True)
     statements: list[tuple] = []
     width = None
+    skip_header = mode.header
     try:
         for row in reader:
-            if mode.header and reader.line_num == 1 and not statements and width is None:
-                width = len(row)
-                continue
+            if 0 <= limit <= len(statements):
+                break
             if not row or row == [""]:
+                continue
+            if skip_header:  # the first non-empty row, however many lines it spans
+                skip_header = False
+                width = len(row)
                 continue
             if width is None:
                 width = len(row)
             elif len(row) != width:
-                raise DataError(f"row has {len(row)} fields, expected {width}", f"{path}:{reader.line_num}")
+                raise DataError(f"row has {len(row)} field{'s' if len(row) != 1 else ''}, expected {width}",
+                                f"{path}:{reader.line_num}")
             statements.append(tuple(parse_field(f) for f in row))
-            if 0 <= limit <= len(statements):
-                break
     except csv.Error as e:
         raise DataError(f"malformed CSV: {e}", f"{path}:{reader.line_num}") from None
     bar = progress("import.csv", len(statements)) if progress and len(statements) > 20000 else None

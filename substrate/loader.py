@@ -59,6 +59,8 @@ def read_text(path: str) -> str:
         raise DataError(f"is a directory, not a file: {path}") from None
     except OSError as e:
         raise DataError(f"cannot read {path}: {e.strerror}") from None
+    if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark is not part of the text
+        data = data[3:]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -175,41 +177,66 @@ def _get_pool(workers: int) -> ProcessPoolExecutor:
     return _pool
 
 
-def _collect(future, path: str):
-    """A worker's result; if the pool broke (e.g. a script without an ``if __name__ ==
-    "__main__"`` guard re-ran itself in the worker), compile here instead."""
+def _reset_pool() -> None:
     global _pool
+    if _pool is not None:
+        _pool.shutdown(wait=False, cancel_futures=True)
+        _pool = None
+
+
+def _collect(future, path: str):
+    """A worker's result; if the pool broke (a worker died, or a script without an
+    ``if __name__ == "__main__"`` guard re-ran itself in the worker), compile here instead."""
     try:
         return future.result()
     except (BrokenProcessPool, OSError, RuntimeError):
-        if _pool is not None:
-            _pool.shutdown(wait=False, cancel_futures=True)
-            _pool = None
+        _reset_pool()
         return _worker(path)
 
 
+def _submit_all(workers: int, paths: list[str]) -> dict:
+    try:
+        pool = _get_pool(workers)
+        return {p: pool.submit(_worker, p) for p in paths}
+    except (BrokenProcessPool, OSError, RuntimeError):
+        _reset_pool()
+        return {}
+
+
 def load_files(sub, paths: list[str], progress: Callable[[int, int], None] | None = None) -> list[LoadResult]:
-    """Load files in order; .kb files are compiled concurrently when there are several."""
+    """Load files in order, each all-or-nothing.
+
+    Several .kb files are compiled concurrently: they are queued to the worker pool, and
+    while the workers run, this process compiles the queued files they have not started
+    (taken from the end of the queue), so even one worker gives two files at a time.
+    Results are installed in the order the files were given.
+    """
     from .snapshot import load_kbz
     results: list[LoadResult] = []
     kb_paths = [p for p in paths if not p.endswith(".kbz")]
-    parallel = len(kb_paths) > 1 and sub.workers >= 1
-    futures = {}
-    if parallel:
-        pool = _get_pool(min(sub.workers, len(kb_paths)))
-        futures = {p: pool.submit(_worker, p) for p in kb_paths}
+    done: dict[str, tuple] = {}
+    futures: dict = {}
+    if len(kb_paths) > 1:
+        futures = _submit_all(min(sub.workers, len(kb_paths)), kb_paths)
+        for path in reversed(kb_paths[1:]):
+            f = futures.get(path)
+            if f is not None and f.cancel():
+                done[path] = _worker(path)
     for k, path in enumerate(paths):
         t0 = time.perf_counter()
         res = LoadResult(path)
         try:
             if path.endswith(".kbz"):
                 compiled = load_kbz(path)
-            elif path in futures:
-                compiled, err = _collect(futures[path], path)
+            else:
+                if path in done:
+                    compiled, err = done[path]
+                elif path in futures:
+                    compiled, err = _collect(futures[path], path)
+                else:
+                    compiled, err = _worker(path)
                 if err is not None:
                     raise err
-            else:
-                compiled = compile_file(path)
             res.elementals = install(sub, compiled, path)
             res.statements = sum(e.count() for e in res.elementals)
         except SeltzerError as e:

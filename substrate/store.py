@@ -39,7 +39,7 @@ import lmdb
 import msgpack
 
 from lang.errors import StoreError
-from lang.terms import deref
+from lang.terms import Symbol, Var, deref
 
 from .codec import (
     WILDCARD_KEY, CodecError, HASHED_PREFIX, index_key, pack_statement, term_key, unpack_statement,
@@ -59,6 +59,7 @@ _COMPACT_DIR = "compact.tmp"
 _STORE_FILES = {"data.mdb", "lock.mdb", _COMPACT_DIR}
 
 Statement = tuple
+_ATOMS = (int, float, str, Symbol)
 Report = Callable[[str], None]
 
 
@@ -100,11 +101,12 @@ class _Gate:
 class _Cursor:
     """Where a chunked lookup stands between two read transactions."""
 
-    __slots__ = ("arity", "plans", "plan", "start", "horizon", "limit", "done")
+    __slots__ = ("arity", "plans", "checks", "plan", "start", "horizon", "limit", "done")
 
-    def __init__(self, arity: int | None, plans: list) -> None:
+    def __init__(self, arity: int | None, plans: list, checks: list) -> None:
         self.arity = arity
         self.plans = plans        # usable indexes: (position, key, full key if hashed else None)
+        self.checks = checks      # (position, atom): a statement must hold that atom or a variable
         self.plan = None          # the one chosen in the first chunk
         self.start = b""          # id (bytes) to resume from; b"" = from the beginning
         self.horizon = b""        # next id when the lookup began: later additions are not seen
@@ -176,8 +178,11 @@ class StatementStore:
         except OSError as e:
             raise self._fail(f"cannot create or read the store directory: {e.strerror}", e) from e
 
-    def _open(self, create: bool) -> None:
-        """Open the environment and its sub-databases; initialise a new store's meta record."""
+    def _open(self, create: bool, locked: bool = False) -> None:
+        """Open the environment and its sub-databases; initialise a new store's meta record.
+
+        ``locked``: the caller already holds the writer lock and the exclusive gate (reopening
+        after :meth:`optimize`, which writes nothing, so no map growth can be needed)."""
         try:
             env = lmdb.open(self.path, map_size=self._map_size, subdir=True, create=create,
                             max_dbs=_MAX_DBS, max_readers=_MAX_READERS, lock=True)
@@ -189,13 +194,21 @@ class StatementStore:
             if size and size < (info["last_pgno"] + 1) * psize:
                 raise self._fail(f"the data file is truncated ({size} bytes, "
                                  f"{(info['last_pgno'] + 1) * psize} expected); restore it from a copy")
+            env.reader_check()     # free reader slots left by processes that died (kill -9)
         except BaseException:
             env.close()
             raise
         self._env = env
         self._pid = os.getpid()
         try:
-            self._main, self._meta, self._idx = self._write(self._open_dbs, exclusive=True)
+            if locked:
+                try:
+                    with env.begin(write=True) as txn:
+                        self._main, self._meta, self._idx = self._open_dbs(txn)
+                except lmdb.Error as e:
+                    raise self._fail(f"cannot open the store: {e}", e) from e
+            else:
+                self._main, self._meta, self._idx = self._write(self._open_dbs, exclusive=True)
         except BaseException:
             env.close()
             self._env = None
@@ -242,18 +255,19 @@ class StatementStore:
         old = env.info()["map_size"]
         env.set_mapsize(old * 2 if grow else 0)
         if self._verbose and self._report and grow:
-            self._report(f"{self.path}: map grown from {old >> 20} MiB to {env.info()['map_size'] >> 20} MiB")
+            self._report(f"{self.path}: map grown from {_size(old)} to {_size(env.info()['map_size'])}")
 
     def _write(self, work: Callable[[lmdb.Transaction], object], exclusive: bool = False):
         """Run ``work`` in one write transaction and commit; the one place that handles a full map.
 
         On ``MapFullError`` the transaction is aborted, the map doubled and ``work`` run again, so
         ``work`` must derive everything it writes from the transaction (or from its closure)."""
-        env = self._live()
+        self._live()
         with self._wlock:
             while True:
                 self._gate.enter(exclusive)
                 try:
+                    env = self._live()            # taken inside the gate: optimize may reopen
                     with env.begin(write=True) as txn:
                         return work(txn)
                 except lmdb.MapFullError:
@@ -276,10 +290,11 @@ class StatementStore:
 
     def _read(self, work: Callable[[lmdb.Transaction], object]):
         """Run ``work`` in one read transaction; results must be copied out (they are: bytes)."""
-        env = self._live()
+        self._live()
         while True:
             self._gate.enter()
             try:
+                env = self._live()                # taken inside the gate: optimize may reopen
                 with env.begin() as txn:
                     return work(txn)
             except lmdb.MapResizedError:
@@ -415,8 +430,10 @@ class StatementStore:
     def lookup(self, args: Sequence) -> Iterator[tuple[Statement, float]]:
         """Yield ``(statement, truth)`` for every stored statement that could unify with ``args``.
 
-        May yield a superset (the solver unifies). A ground argument at an indexed position is read
-        from that index (the most selective one, if several); otherwise the store is scanned.
+        May yield a superset (the solver unifies); statements whose arity differs, or that hold a
+        different atom where ``args`` has an atom, are left out. A ground argument at an indexed
+        position is read from that index (the most selective one, if several); otherwise the store
+        is scanned.
         Statements added after the lookup began are not yielded (logical update view)."""
         for _, stmt, truth in self.find(args):
             yield stmt, truth
@@ -428,15 +445,17 @@ class StatementStore:
 
     def find(self, args: Sequence | None) -> Iterator[tuple[int, Statement, float]]:
         """:meth:`lookup` with each statement's id (for :meth:`delete`); ``None`` scans everything."""
-        plans = []
+        plans, checks = [], []
         if args is not None:
+            args = [deref(a) for a in args]
             for pos in sorted(self._idx):
                 if pos < len(args):
-                    full = term_key(deref(args[pos]))
+                    full = term_key(args[pos])
                     if full is not None:
                         key = index_key(args[pos])
                         plans.append((pos, key, full if key.startswith(HASHED_PREFIX) else None))
-        cursor = _Cursor(None if args is None else len(args), plans)
+            checks = [(pos, a) for pos, a in enumerate(args) if type(a) in _ATOMS]
+        cursor = _Cursor(None if args is None else len(args), plans, checks)
         while not cursor.done:
             yield from self._read(lambda txn: self._fetch(txn, cursor))
 
@@ -474,7 +493,7 @@ class StatementStore:
             c.done = True
         if pairs:
             c.start = _ID.pack(_ID.unpack(pairs[-1][0])[0] + 1)
-        arity = c.arity
+        arity, checks = c.arity, c.checks
         verify = c.plan[0] if c.plan is not None and c.plan[2] is not None else None
         out = []
         for sid, raw in pairs:
@@ -487,7 +506,12 @@ class StatementStore:
                 k = term_key(stmt[verify])
                 if k is not None and k != c.plan[2]:
                     continue
-            out.append((_ID.unpack(sid)[0], stmt, truth))
+            for pos, want in checks:               # cheap pre-filter: atoms that cannot unify
+                x = stmt[pos]
+                if type(x) is not Var and (type(x) is not type(want) or x != want):
+                    break
+            else:
+                out.append((_ID.unpack(sid)[0], stmt, truth))
         return out
 
     def _bucket_size(self, txn: lmdb.Transaction, pos: int, key: bytes) -> int:
@@ -537,7 +561,7 @@ class StatementStore:
                 shutil.rmtree(tmp, ignore_errors=True)
                 if self._env is None:
                     try:
-                        self._open(create=False)
+                        self._open(create=False, locked=True)
                     finally:
                         self._gate.leave(True)
                 else:
@@ -595,6 +619,11 @@ class StatementStore:
     def __repr__(self) -> str:
         state = "closed" if self._env is None else f"index={list(self.index())}"
         return f"StatementStore({self.path!r}, {state})"
+
+
+def _size(n: int) -> str:
+    """A byte count for people: 512 KiB, 3.0 MiB."""
+    return f"{n >> 10} KiB" if n < 1 << 20 else f"{n / (1 << 20):.1f} MiB"
 
 
 def _fsync(path: str) -> None:

@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import os
 import threading
+from itertools import islice
 import time
 from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Iterator
 
-from lang.clauses import compile_entry, compile_query
+from lang.clauses import build, compile_entry, compile_query, is_ground
 from lang.errors import CompileError, SeltzerError
 from lang.parser import parse_query
 from lang.primitives import REGISTRY
 from lang.program import Definition, Statement
 from lang.solver import Machine, copy_term
 from lang.clauses import index_key
-from lang.terms import Compound, Symbol, Var, deref, resolve, to_python
+from lang.terms import Compound, Symbol, Var, deref, resolve, term_depth_safe, to_python
 
 from . import tome_elemental  # noqa: F401  (registers the tome.* primitives)
 from .elemental import Elemental, FactElemental, MemoryElemental, RuleElemental, index_positions
@@ -45,6 +46,7 @@ class Substrate:
         self.elementals: dict[str, Elemental] = {}      # guid -> elemental, creation order
         self._routes: dict[tuple[str, int], Callable] | None = None
         self._holders: dict[tuple[str, int], list] = {}
+        self._anyarity: dict[str, list] = {}
         self._labels: dict[str, list] | None = None
         self._pending: dict[str, list] = {}             # label -> [n, [statements]]
         self._triggers: deque = deque()
@@ -93,6 +95,8 @@ class Substrate:
         with self.lock:
             self.elementals[elemental.guid] = elemental
             self.changed()
+        if hasattr(elemental, "attach"):
+            elemental.attach(self)
         self.journal(lambda: (self.elementals.pop(elemental.guid, None), elemental.close()))
         return elemental
 
@@ -135,31 +139,49 @@ class Substrate:
         return list(self._labels)
 
     def _build_routes(self) -> dict:
-        """(label, arity) -> the function answering such goals (one elemental, or a fan-out)."""
+        """(label, arity) -> the function answering such goals (one elemental, or a fan-out).
+
+        Elementals whose ``arities()`` is None (stores) answer every arity of their label:
+        they join each route of the label, and routes for other arities are made on demand.
+        """
         holders: dict[tuple[str, int], list] = {}
+        anyarity: dict[str, list] = {}
         for e in self.elementals.values():
-            for arity in e.arities():
+            ar = e.arities()
+            if ar is None:
+                anyarity.setdefault(e.label, []).append(e)
+                continue
+            for arity in ar:
                 holders.setdefault((e.label, arity), []).append(e)
-        routes = {}
-        for key, els in holders.items():
-            askers = [e.asker(key[1]) if hasattr(e, "asker") else e.ask for e in els]
-            if len(askers) == 1:
-                routes[key] = askers[0]
-            elif all(type(e) is FactElemental for e in els):
-                routes[key] = _MergedFacts(els, key[1])
-            elif all(isinstance(e, MemoryElemental) for e in els):
-                routes[key] = _gather(askers)
-            else:
-                routes[key] = _fan_out(askers)
+        if anyarity:
+            order = {g: i for i, g in enumerate(self.elementals)}
+            for key, els in holders.items():
+                extra = anyarity.get(key[0])
+                if extra:
+                    els.extend(extra)
+                    els.sort(key=lambda e: order[e.guid])
+        self._anyarity = anyarity
         self._holders = holders
-        self._routes = routes
-        return routes
+        self._routes = {key: _route(els, key[1]) for key, els in holders.items()}
+        return self._routes
+
+    def _route_any(self, label: str, arity: int):
+        """Route a goal whose arity only any-arity elementals (stores) may hold."""
+        els = self._anyarity.get(label)
+        if not els:
+            return None
+        self._holders[(label, arity)] = list(els)
+        route = self._routes[(label, arity)] = _route(els, arity)
+        return route
 
     def holders(self, label: str, arity: int) -> list:
         """The elementals answering ``label/arity`` goals, in creation order."""
         if self._routes is None:
             self._build_routes()
-        return self._holders.get((label, arity), [])
+        found = self._holders.get((label, arity))
+        if found is None:
+            return list(self._anyarity.get(label, ()))
+        return found
 
     def executor(self) -> ThreadPoolExecutor:
         """The substrate's thread pool for searches that release the GIL (store, tome)."""
@@ -186,51 +208,52 @@ class Substrate:
             routes = self._build_routes()
         asker = routes.get((label, len(args)))
         if asker is None:
-            return None
+            asker = self._route_any(label, len(args))
+            if asker is None:
+                return None
         return asker(args)
 
     def assert_statement(self, label: str, args: tuple) -> None:
         """Add a statement to the newest writable elemental with that label and arity."""
-        entry = self._compile_statement(args)
-        target = self._writable(label, len(args))
+        entry = statement_entry(args)
+        arity = len(args)
+        target = self._writable(label, arity)
         if target is None:
             target = self.add(FactElemental(label))
-        route = self._routes.get((label, len(args))) if self._routes is not None else None
+        ar = target.arities()
+        new_arity = ar is not None and arity not in ar
+        route = self._routes.get((label, arity)) if self._routes is not None else None
         if type(entry) is tuple:
             target.tell([entry])
         else:
             _tell_any(target, entry)
         if isinstance(target, MemoryElemental):
             self.journal(lambda: target.forget(entry))
-        if type(route) is _MergedFacts and route.last is target and type(entry) is tuple:
-            route.appended(entry)  # the newest elemental is last: merged order still holds
-        else:
+        if type(route) is _MergedFacts:
+            if route.last is target and type(entry) is tuple:
+                route.appended(entry)  # the newest elemental is last: merged order still holds
+            else:
+                self.changed()
+        elif new_arity or type(entry) is not tuple:
             self.changed()
 
     def _writable(self, label: str, arity: int):
         for e in reversed(self.with_label(label)):
-            if getattr(e, "writable", False) and (arity in e.arities() or not list(e.arities())):
+            if not getattr(e, "writable", False):
+                continue
+            ar = e.arities()
+            if ar is None or arity in ar or not list(ar):
                 return e
         return None
 
-    def _compile_statement(self, args: tuple):
-        return compile_entry(Statement(tuple(copy_term(a) for a in args)), REGISTRY, runtime=True)
-
-    def retract_statement(self, label: str, args: tuple) -> bool:
-        """Remove the first statement (creation order) that unifies with ``label(args)``."""
+    def retract_statement(self, label: str, args: tuple) -> tuple | None:
+        """Remove the first statement (creation order) that unifies with ``label(args)``;
+        return its arguments (for the caller to unify with), or None."""
         m = Machine(self, None)
         goal = Compound("s", args) if args else Symbol("s")
 
         def matches(entry) -> bool:
-            if type(entry) is tuple:
-                other = Compound("s", entry) if entry else Symbol("s")
-            else:
-                if entry.body:
-                    return False
-                from lang.clauses import build
-                frame = [None] * entry.nvars
-                other = Compound("s", tuple(build(t, frame) for t in entry.head)) if entry.head else Symbol("s")
-            return m.unifiable(goal, other)
+            return m.unifiable(goal, _entry_term(entry))
 
         for e in self.holders(label, len(args)):
             if not getattr(e, "writable", False):
@@ -241,11 +264,14 @@ class Substrate:
                     pos, entry = found
                     self.journal(lambda e=e, pos=pos, entry=entry: e.restore(pos, entry))
                     self.changed()
-                    return True
-            elif e.retract(args, matches):
-                self.changed()
-                return True
-        return False
+                    term = _entry_term(entry)
+                    return term.args if type(term) is Compound else ()
+            else:
+                removed = e.retract(args, matches)
+                if removed is not None and removed is not False:
+                    self.changed()
+                    return removed if type(removed) is tuple else tuple(args)
+        return None
 
     def bundle_statement(self, label: str, args: tuple, n: int) -> None:
         """Add to ``label``'s pending bundle; a full bundle becomes a new fact elemental."""
@@ -253,8 +279,7 @@ class Substrate:
         if pend is None:
             pend = self._pending[label] = [n, []]
         pend[0] = n
-        entry = self._compile_statement(args)
-        pend[1].append(entry)
+        pend[1].append(statement_entry(args))
         if len(pend[1]) >= n:
             stmts = pend[1]
             pend[1] = []
@@ -279,8 +304,12 @@ class Substrate:
 
     def declare_statement(self, label: str, args: tuple) -> None:
         """Publish a statement without storing it; it triggers rules of its label."""
-        args = tuple(resolve(a) for a in args)
-        self.publish(label, args)
+        self.declare_ground(label, tuple([resolve(a) for a in args]))
+
+    def declare_ground(self, label: str, args: tuple) -> None:
+        """Declare a statement whose arguments are already resolved (importers)."""
+        if self.spies and label in self.spies:
+            self.publish(label, args)
         self._triggers.append((label, args))
 
     def publish(self, label: str, args: tuple) -> None:
@@ -303,10 +332,16 @@ class Substrate:
                 self._run_trigger(label, args)
             if flush:
                 self.flush_bundles()
+                for e in list(self.elementals.values()):
+                    if hasattr(e, "flush"):
+                        e.flush()
         finally:
             self._settling = False
 
     def _run_trigger(self, label: str, args: tuple) -> None:
+        """Deliver a declared statement to each rule elemental of its label: a trigger fires
+        when one of its prototypes' heads unifies, and runs that elemental's prototypes as a
+        query on those arguments (first solution)."""
         for e in self.holders(label, len(args)):
             if e.cls != "rules":
                 continue
@@ -314,11 +349,13 @@ class Substrate:
             alts = e.ask(goal_args)
             if not alts:
                 continue
-            self.counters["triggers"] += 1
             m = Machine(self, self.ttl)
+            if not any(_head_unifies(alt, goal_args, m) for alt in alts):
+                continue
+            self.counters["triggers"] += 1
             try:
                 for _ in m.solve((), [], first=(goal_args, alts)):
-                    if not m.hushed:
+                    if not m.hushed and self.spies and label in self.spies:
                         self.publish(label, tuple(resolve(a) for a in goal_args))
                     break
             finally:
@@ -339,10 +376,11 @@ class Substrate:
     # -- public API ------------------------------------------------------------------------------
     @property
     def console(self):
-        """The console that runs lines against this substrate (created on first use)."""
+        """The console that runs lines against this substrate (created on first use);
+        its output goes to this substrate's ``output``."""
         if self._console is None:
             from .console import Console
-            self._console = Console(self)
+            self._console = Console(self, self.output)
         return self._console
 
     def load(self, *paths: str) -> list:
@@ -462,8 +500,21 @@ class _MergedFacts:
                     break
                 x = r
             if type(x) is not Var:
-                return index.get(index_key(x), ())
-        return self.everything
+                found = index.get(index_key(x), ())
+                return found[:] if len(found) < 64 else islice(found, len(found))
+        return islice(self.everything, len(self.everything))
+
+
+def _route(els: list, arity: int):
+    """The function answering ``label/arity`` goals from these elementals, in order."""
+    askers = [e.asker(arity) if hasattr(e, "asker") else e.ask for e in els]
+    if len(askers) == 1:
+        return askers[0]
+    if all(type(e) is FactElemental for e in els):
+        return _MergedFacts(els, arity)
+    if all(isinstance(e, MemoryElemental) for e in els):
+        return _gather(askers)
+    return _fan_out(askers)
 
 
 def _gather(askers: list):
@@ -485,6 +536,46 @@ def _fan_out(askers: list):
         for asker in askers:
             yield from asker(args)
     return ask
+
+
+def statement_entry(args: tuple):
+    """What an elemental stores for asserted arguments: a plain tuple when ground, else a
+    Clause whose variables are renamed apart (``:_1``, ...) so that a saved .kb reads back
+    with the same sharing."""
+    resolved = tuple([resolve(a) for a in args])
+    for a in resolved:
+        t = type(a)
+        if t is not int and t is not str and t is not float and t is not Symbol and not is_ground(a):
+            break
+    else:
+        return resolved
+    copy = copy_term(Compound("s", resolved))  # one copy: variables shared between arguments stay shared
+    names: dict[int, Var] = {}
+    for sub in term_depth_safe(copy):
+        if type(sub) is Var and id(sub) not in names:
+            names[id(sub)] = sub
+            sub.name = f"_{len(names)}"
+    return compile_entry(Statement(copy.args), REGISTRY, runtime=True)
+
+
+def _head_unifies(alt, args: list, m: Machine) -> bool:
+    """Whether a rule elemental's entry matches the arguments (no bindings are kept)."""
+    mark = m.mark()
+    if type(alt) is tuple:
+        ok = m.unify(Compound("s", tuple(args)), Compound("s", alt)) if alt else True
+    else:
+        ok = alt.match(args, m.trail, m.unify) is not None
+    m.undo(mark)
+    return ok
+
+
+def _entry_term(entry) -> Any:
+    """A stored entry as a term ``s(args)`` (fresh variables for a non-ground statement)."""
+    if type(entry) is tuple:
+        return Compound("s", entry) if entry else Symbol("s")
+    frame = [None] * entry.nvars
+    head = tuple(build(t, frame) for t in entry.head)
+    return Compound("s", head) if head else Symbol("s")
 
 
 def _tell_any(target, clause) -> None:

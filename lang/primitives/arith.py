@@ -1,23 +1,31 @@
 """Arithmetic primitives: the last argument is the result (unified, or checked when bound)."""
 from __future__ import annotations
 
+import math
 import random
 
 from ..errors import EvaluationError
 from .registry import primitive
 
 
+def _finite(name: str, r):
+    """The result ``r`` of primitive ``name``, or an error when a float overflowed to inf/nan."""
+    if type(r) is float and not math.isfinite(r):
+        raise EvaluationError(f"{name}: float overflow: the result is not a finite number")
+    return r
+
+
 @primitive("sum", "num", "num", "out", variadic=1)
 def _sum(m, *args):
     """Add all arguments but the last: sum(a, b, ..., :out)."""
     *xs, out = args
-    return m.unify(out, sum(xs))
+    return m.unify(out, _finite("sum", sum(xs)))
 
 
 @primitive("sub", "num", "num", "out")
 def _sub(m, a, b, out):
     """Subtract: sub(a, b, :out) gives a - b."""
-    return m.unify(out, a - b)
+    return m.unify(out, _finite("sub", a - b))
 
 
 @primitive("mul", "num", "num", "out", variadic=1)
@@ -27,13 +35,13 @@ def _mul(m, *args):
     r = 1
     for x in xs:
         r *= x
-    return m.unify(out, r)
+    return m.unify(out, _finite("mul", r))
 
 
 @primitive("div", "num", "num", "out")
 def _div(m, a, b, out):
     """True division: div(a, b, :out) gives a / b as a float."""
-    return m.unify(out, a / b)
+    return m.unify(out, _finite("div", a / b))
 
 
 @primitive("div.int", "int", "int", "out")
@@ -74,7 +82,7 @@ def _pow(m, a, b, out):
     r = a ** b
     if type(r) is complex:
         raise EvaluationError("pow: the result is not a real number")
-    return m.unify(out, r)
+    return m.unify(out, _finite("pow", r))
 
 
 @primitive("rand", "out")

@@ -1,19 +1,36 @@
 """Comparison primitives: numbers by value; strings and symbols lexicographically."""
 from __future__ import annotations
 
-from ..errors import EvaluationError
-from ..terms import Symbol
+from ..errors import ArgumentError
+from ..printer import show
+from ..terms import NIL, Symbol, Var
 from .registry import primitive
+
+_NUM = (int, float)
+
+
+def _is_text(x) -> bool:
+    return type(x) is str or (type(x) is Symbol and x is not NIL)
+
+
+def _found(x) -> str:
+    if type(x) is Var:
+        return "it is unbound"
+    text = show(x)
+    return "found " + (text if len(text) <= 40 else text[:37] + "...")
 
 
 def _key(a, b, name):
-    ta, tb = type(a), type(b)
-    num = (int, float)
-    if ta in num and tb in num:
-        return a, b
-    if ta in (str, Symbol) and tb in (str, Symbol):
-        return str(a), str(b)
-    raise EvaluationError(f"{name}: cannot compare {a!r} with {b!r}; both must be numbers, or both strings/symbols")
+    """The two values to compare, or an ArgumentError naming the argument that does not fit."""
+    if type(a) in _NUM:
+        if type(b) in _NUM:
+            return a, b
+        raise ArgumentError(name, 2, f"expected a number to compare with {show(a)}, {_found(b)}")
+    if _is_text(a):
+        if _is_text(b):
+            return str(a), str(b)
+        raise ArgumentError(name, 2, f"expected a string or symbol to compare with {show(a)}, {_found(b)}")
+    raise ArgumentError(name, 1, f"expected a number, a string or a symbol, {_found(a)}")
 
 
 def _comparison(name: str, test, doc: str) -> None:

@@ -22,8 +22,13 @@ def _assert(m, stmt):
 
 @primitive("retract", "term")
 def _retract(m, stmt):
-    """Remove the first statement that unifies with the argument; fails if there is none."""
-    return m.kb.retract_statement(*split(stmt))
+    """Remove the first statement that unifies with the argument, binding its variables;
+    fails if there is none."""
+    label, args = split(stmt)
+    removed = m.kb.retract_statement(label, args)
+    if removed is None:
+        return False
+    return m.unify(Compound("s", args), Compound("s", tuple(removed))) if args else True
 
 
 @primitive("bundle", "term", "int")
@@ -45,5 +50,5 @@ def _declare(m, stmt):
 
 @primitive("sub.elementals", "text", "out")
 def _elementals(m, label, out):
-    """The GUIDs (as symbols) of the elementals holding a label, in creation order."""
+    """The GUIDs (as strings) of the elementals holding a label, in creation order."""
     return m.unify(out, make_list(m.kb.elemental_ids(label)))

@@ -1,6 +1,8 @@
 """List primitives. Positions are 0-based, like str.find and statement positions."""
 from __future__ import annotations
 
+from functools import cmp_to_key
+
 from ..terms import NIL, Compound, Cons, Symbol, Var, deref, make_list
 from .registry import primitive
 
@@ -33,8 +35,9 @@ def _nth(m, i, items, x):
     if type(i) is int:
         return 0 <= i < len(items) and m.unify(x, items[i])
     if type(i) is not Var:
-        from ..errors import EvaluationError
-        raise EvaluationError(f"lst.nth: argument 1: expected an integer, found {i!r}")
+        from ..errors import ArgumentError
+        from ..printer import show
+        raise ArgumentError("lst.nth", 1, f"expected an integer or a variable, found {show(i)}")
     return _nth_enum(m, i, items, x)
 
 
@@ -52,33 +55,74 @@ def _reverse(m, items, out):
     return m.unify(out, make_list(items[::-1]))
 
 
-def order_key(t):
-    """Standard order of terms: variables < numbers < symbols < strings < lists and compounds."""
-    t = deref(t)
+def _rank(t) -> int:
     tt = type(t)
     if tt is Var:
-        return (0, id(t))
+        return 0
     if tt is int or tt is float:
-        return (1, t)
+        return 1
     if tt is Symbol:
-        return (2, t.name)
+        return 2
     if tt is str:
-        return (3, t)
-    if tt is Cons:
-        items = []
-        while type(t) is Cons:
-            items.append(order_key(t.head))
-            t = deref(t.tail)
-        return (4, 2, ".", tuple(items), order_key(t))
-    if tt is Compound:
-        return (4, len(t.args), t.name, tuple(order_key(a) for a in t.args))
-    return (5, repr(t))
+        return 3
+    if tt is Cons or tt is Compound:
+        return 4
+    return 5
+
+
+def compare_terms(a, b) -> int:
+    """Standard order of terms, -1/0/1: variables < numbers < symbols < strings < compounds.
+
+    Numbers compare by value (a float before an equal integer); compounds by arity, then name,
+    then arguments left to right; a list cell is the compound ``'[|]'(head, tail)``. Iterative,
+    so lists and terms deeper than Python's recursion limit compare fine.
+    """
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        x = deref(x)
+        y = deref(y)
+        if x is y:
+            continue
+        rx, ry = _rank(x), _rank(y)
+        if rx != ry:
+            return -1 if rx < ry else 1
+        if rx == 1:
+            if x != y:
+                return -1 if x < y else 1
+            if type(x) is not type(y):
+                return -1 if type(x) is float else 1
+        elif rx == 2 or rx == 3:
+            kx, ky = (x.name, y.name) if rx == 2 else (x, y)
+            if kx != ky:
+                return -1 if kx < ky else 1
+        elif rx == 4:
+            nx, ax = ("[|]", (x.head, x.tail)) if type(x) is Cons else (x.name, x.args)
+            ny, ay = ("[|]", (y.head, y.tail)) if type(y) is Cons else (y.name, y.args)
+            if len(ax) != len(ay):
+                return -1 if len(ax) < len(ay) else 1
+            if nx != ny:
+                return -1 if nx < ny else 1
+            stack.extend(reversed(list(zip(ax, ay))))
+        elif rx == 0:
+            if id(x) != id(y):
+                return -1 if id(x) < id(y) else 1
+        else:
+            kx, ky = repr(x), repr(y)
+            if kx != ky:
+                return -1 if kx < ky else 1
+    return 0
 
 
 @primitive("lst.sort", "list", "out")
 def _sort(m, items, out):
     """Sort in the standard order of terms (duplicates kept; numbers by value)."""
-    return m.unify(out, make_list(sorted(items, key=order_key)))
+    kinds = {type(x) for x in items}
+    if kinds <= {int} or kinds <= {str}:
+        ordered = sorted(items)          # the common cases, without a Python comparison per pair
+    else:
+        ordered = sorted(items, key=cmp_to_key(compare_terms))
+    return m.unify(out, make_list(ordered))
 
 
 @primitive("lst.sum", "list", "out")
@@ -86,6 +130,7 @@ def _sum(m, items, out):
     """Sum of a list of numbers."""
     for k, x in enumerate(items):
         if type(x) not in (int, float):
-            from ..errors import EvaluationError
-            raise EvaluationError(f"lst.sum: element {k} is not a number: {x!r}")
+            from ..errors import ArgumentError
+            from ..printer import show
+            raise ArgumentError("lst.sum", 1, f"element {k} is not a number: {show(x)}")
     return m.unify(out, sum(items))

@@ -18,6 +18,7 @@ solution (after making that solution's bindings with ``m.unify``).
 """
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -217,7 +218,7 @@ def primitive(name: str, *kinds: str, variadic: int | None = None, group: str = 
     """Decorator: register ``fn(m, *args)`` as primitive ``name`` taking ``kinds``; its docstring is its help."""
 
     def register(fn: Callable) -> Callable:
-        spec = PrimitiveSpec(name, tuple(kinds), (fn.__doc__ or "").strip(), fn, variadic,
+        spec = PrimitiveSpec(name, tuple(kinds), inspect.cleandoc(fn.__doc__ or ""), fn, variadic,
                              group or fn.__module__.rsplit(".", 1)[-1])
         spec.call = _make_call(spec)
         REGISTRY[name] = spec

@@ -1,0 +1,143 @@
+"""The ``class = store`` elemental: a label's statements in an LMDB store (SPEC §8).
+
+    frag { class = store, path = "data/frag.lmdb", index = [0] } {}
+
+Loading the definition opens the environment and reads nothing else, so a store of any size
+is ready in milliseconds. Goals are answered by :meth:`StatementStore.lookup` (one index
+sub-database read when an indexed argument is bound, a cursor scan otherwise).
+
+Asserts are buffered and written in batches: one LMDB transaction per :data:`BATCH`
+statements, and whatever is pending when the console line (or import) finishes. Until then
+the pending statements answer goals from memory, after the stored ones, so a line sees its
+own asserts. Committed batches are durable (a kill -9 loses at most the uncommitted batch);
+they are not undone when a later part of the same line fails.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from lang.clauses import compile_entry
+from lang.errors import StoreError
+from lang.primitives import REGISTRY
+from lang.program import Statement
+from lang.terms import Symbol, deref
+
+from .elemental import index_positions, new_guid
+from .store import StatementStore
+
+__all__ = ["StoreElemental", "BATCH"]
+
+BATCH = 8192
+
+
+def _alternative(args: tuple, truth: float):
+    """What the solver unifies: a plain tuple, or a Clause when the truth is below 1."""
+    if truth >= 1.0:
+        return args
+    return compile_entry(Statement(args, truth), REGISTRY)
+
+
+class StoreElemental:
+    """Statements of one label in an LMDB environment at ``path``."""
+
+    cls = "store"
+    writable = True
+
+    def __init__(self, label: str, properties: dict, guid: str | None = None) -> None:
+        self.guid = guid or new_guid()
+        self.label = label
+        self.properties = dict(properties)
+        self.report = None
+        index = index_positions(properties["index"]) if "index" in properties else ()
+        verbose = properties.get("verbose") is Symbol("true")
+        self.store = StatementStore(properties["path"], index, verbose=verbose,
+                                    on_report=self._report)
+        self.pending: list[tuple] = []
+
+    @classmethod
+    def from_definition(cls, cd) -> "StoreElemental":
+        """Open (or create) the store of a ``class = store`` definition; entries written in
+        the definition are added only when the store is new (empty), so reloading the file
+        does not add them twice."""
+        try:
+            e = cls(cd.label, cd.properties)
+        except StoreError as err:
+            if err.where is None:
+                err.where = cd.where
+            raise
+        if cd.entries and e.store.count() == 0:
+            ground = [x for x in cd.entries if type(x) is tuple]
+            if len(ground) != len(cd.entries):
+                e.close()
+                raise StoreError(f"{cd.label}: a store holds ground statements only", cd.where)
+            e.store.add_many(ground)
+        return e
+
+    def _report(self, message: str) -> None:
+        if self.report is not None:
+            self.report(f"{self.label}: {message}")
+
+    def attach(self, sub) -> None:
+        """Called when installed: verbose reports go to the substrate's output."""
+        self.report = sub.emit
+
+    # -- the elemental interface -----------------------------------------------------------------
+    def arities(self):
+        return None  # any: a store learns its arities only by reading, and opening reads nothing
+
+    def asker(self, arity: int):
+        return self.ask
+
+    def ask(self, args: list) -> Iterable:
+        for stmt, truth in self.store.lookup(args):
+            if len(stmt) == len(args):
+                yield _alternative(stmt, truth)
+        if self.pending:
+            n = len(args)
+            for stmt in list(self.pending):
+                if len(stmt) == n:
+                    yield stmt
+
+    def tell(self, statements: list[tuple]) -> None:
+        if len(statements) >= BATCH and not self.pending:
+            self.store.add_many(statements)
+            return
+        self.pending.extend(statements)
+        if len(self.pending) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the pending statements in one transaction."""
+        if self.pending:
+            batch, self.pending = self.pending, []
+            self.store.add_many(batch)
+
+    def retract(self, args: tuple, matches) -> tuple | None:
+        """Delete the first stored statement that ``matches``; return it (or None)."""
+        self.flush()
+        for sid, stmt, truth in self.store.find(list(args)):
+            if len(stmt) == len(args) and matches(stmt):
+                return stmt if self.store.delete(sid) else None
+        return None
+
+    def count(self) -> int:
+        return self.store.count() + len(self.pending)
+
+    def entries(self) -> list:
+        return []  # saving a store writes its definition; the data stays in LMDB
+
+    def set_property(self, name: str, value: Any) -> None:
+        if name == "index":
+            self.store.set_index(index_positions(value))
+        self.properties[name] = value
+
+    def optimize(self) -> None:
+        """Compact the environment (copy with compaction, then swap in atomically)."""
+        self.flush()
+        self.store.optimize()
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self.store.close()
