@@ -14,13 +14,15 @@ they are not undone when a later part of the same line fails.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+import queue
+import threading
+from typing import Any, Iterable, Iterator
 
 from lang.clauses import compile_entry
 from lang.errors import StoreError
 from lang.primitives import REGISTRY
 from lang.program import Statement
-from lang.terms import Symbol, deref
+from lang.terms import Symbol, Var, deref
 
 from .elemental import index_positions, new_guid
 from .store import StatementStore
@@ -28,6 +30,55 @@ from .store import StatementStore
 __all__ = ["StoreElemental", "BATCH"]
 
 BATCH = 8192
+PREFETCH_MIN = 10_000     # statements; below this a scan is too short to hand to a thread
+_CHUNK = 1024
+
+
+def _prefetch(found: Iterator, executor) -> Iterator:
+    """Read ``found`` on the executor, a few chunks ahead of the consumer.
+
+    LMDB reads release the GIL, so the next chunk is fetched while the solver unifies the
+    current one (bench/store.py: a 62k-statement scan ~10% faster). Closing the generator
+    early (a cut, a first-solution query) stops the reader.
+    """
+    q: queue.Queue = queue.Queue(maxsize=4)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            chunk = []
+            for x in found:
+                chunk.append(x)
+                if len(chunk) >= _CHUNK:
+                    if not put(chunk):
+                        return
+                    chunk = []
+            if chunk:
+                put(chunk)
+            put(None)
+        except BaseException as e:  # hand the error to the consumer
+            put(e)
+
+    executor.submit(produce)
+    try:
+        while True:
+            item = q.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield from item
+    finally:
+        stop.set()
 
 
 def _alternative(args: tuple, truth: float):
@@ -53,6 +104,7 @@ class StoreElemental:
         self.store = StatementStore(properties["path"], index, verbose=verbose,
                                     on_report=self._report)
         self.pending: list[tuple] = []
+        self.executor = None
 
     @classmethod
     def from_definition(cls, cd) -> "StoreElemental":
@@ -78,8 +130,17 @@ class StoreElemental:
             self.report(f"{self.label}: {message}")
 
     def attach(self, sub) -> None:
-        """Called when installed: verbose reports go to the substrate's output."""
+        """Called when installed: verbose reports go to the substrate's output, and large
+        scans read ahead on the substrate's executor."""
         self.report = sub.emit
+        self.executor = sub.executor()
+
+    def _scans(self, args: list) -> bool:
+        """True when no indexed argument is bound and the store is large: a full scan."""
+        for pos in self.store.index():
+            if pos < len(args) and type(deref(args[pos])) is not Var:
+                return False
+        return self.store.count() >= PREFETCH_MIN
 
     # -- the elemental interface -----------------------------------------------------------------
     def arities(self):
@@ -89,7 +150,10 @@ class StoreElemental:
         return self.ask
 
     def ask(self, args: list) -> Iterable:
-        for stmt, truth in self.store.lookup(args):
+        found = self.store.lookup(args)
+        if self.executor is not None and self._scans(args):
+            found = _prefetch(found, self.executor)
+        for stmt, truth in found:
             if len(stmt) == len(args):
                 yield _alternative(stmt, truth)
         if self.pending:

@@ -19,16 +19,19 @@ from lang.primitives import primitive
 from lang.terms import NIL, Symbol, Var, deref, make_list
 
 from .elemental import new_guid
-from .tome import Tome, import_tome
 
 __all__ = ["TomeElemental", "import_tome_command", "open_tome"]
 
-_folders: dict[str, Tome] = {}
+_folders: dict = {}
 _folders_lock = threading.Lock()
 
 
-def open_tome(folder: str) -> Tome:
-    """A shared :class:`Tome` per folder (positions are loaded once per process)."""
+def open_tome(folder: str):
+    """A shared :class:`~substrate.tome.Tome` per folder (positions are loaded once per process).
+
+    numpy is imported here, on first use, so that starting seltzer does not pay for it.
+    """
+    from .tome import Tome
     with _folders_lock:
         t = _folders.get(folder)
         if t is None:
@@ -119,7 +122,7 @@ class TomeElemental:
         pass
 
 
-def _tome_for(m, name: str, who: str) -> Tome:
+def _tome_for(m, name: str, who: str):
     """A tome by elemental label (if one holds it) or by folder path."""
     for e in m.kb.with_label(name) if hasattr(m.kb, "with_label") else ():
         if e.cls == "tome":
@@ -158,6 +161,7 @@ def _tome_rows(m, where, seqid, xmin, xmax, rows):
 def import_tome_command(path: str, folder: str, seqid: int | str, progress=None) -> int:
     """/import.tome: convert a text file; drops the cached arrays of that folder's seqid."""
     import os
+    from .tome import import_tome
     os.makedirs(folder, exist_ok=True)
     bar = progress("import.tome", 100) if progress else None
 
