@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         for line in args.lines:
             if console.quit:
                 break
-            failures += console.run_script([line], "<-e>")
+            failures += console.run_script([line], None)
         if not args.script and not args.lines:
             if interactive:
                 run_interactive(console)

@@ -16,7 +16,7 @@ from typing import Any, Callable
 from .codegen import compile_builder, compile_head
 from .errors import CompileError, Location
 from .program import Call, Conj, Cut, Not, Prim, Prototype, Query, Statement
-from .terms import NIL, Compound, Cons, Symbol, Var, deref
+from .terms import NIL, Compound, Cons, Symbol, Var, deref, rebuild
 
 __all__ = [
     "Slot", "TCons", "TCompound", "Goal", "Clause", "CompiledQuery",
@@ -284,40 +284,39 @@ class _Scope:
 
 
 def _template(t: Any, scope: _Scope, vars_by_id: dict) -> Any:
-    """Turn a parsed term (with Vars) into a template (with Slots)."""
-    tt = type(t)
-    if tt in _GOAL_TYPES:
-        raise CompileError("a goal (#label, ~, !, or a parenthesized conjunction) cannot be part of "
-                           "a term; only meta-primitives such as all/count take goal arguments",
-                           getattr(t, "loc", None))
-    if tt is Var:
-        if t.ref is not None:
-            return _template(deref(t), scope, vars_by_id)
-        if t.name is None or scope.by_identity:
-            # parser wildcards are distinct Var objects; runtime vars (assert) share by identity
-            s = vars_by_id.get(id(t))
-            if s is None:
-                s = vars_by_id[id(t)] = scope.slot(None)
-            return s
-        return scope.slot(t.name)
-    if tt is Cons:
-        items = []
-        cur = t
-        while type(cur) is Cons:
-            items.append(_template(cur.head, scope, vars_by_id))
-            cur = deref(cur.tail)
-        tail = _template(cur, scope, vars_by_id)
-        ground = not _has_slot(tail) and not any(_has_slot(i) for i in items)
-        out = tail
-        for item in reversed(items):
-            out = Cons(item, out) if ground else TCons(item, out)
-        return out
-    if tt is Compound:
-        args = tuple(_template(a, scope, vars_by_id) for a in t.args)
-        if any(_has_slot(a) for a in args):
-            return TCompound(t.name, args)
-        return Compound(t.name, args)
-    return t
+    """Turn a parsed term (with Vars) into a template (with Slots); iterative."""
+    def leaf(x: Any) -> Any:
+        tx = type(x)
+        if tx is Var:
+            if x.name is None or scope.by_identity:
+                # parser wildcards are distinct Var objects; runtime vars (assert) share by identity
+                s = vars_by_id.get(id(x))
+                if s is None:
+                    s = vars_by_id[id(x)] = scope.slot(None)
+                    s.name = x.name  # kept for printing; identity decides sharing
+                return s
+            return scope.slot(x.name)
+        if tx in _GOAL_TYPES:
+            raise CompileError("a goal (#label, ~, !, or a parenthesized conjunction) cannot be part of "
+                               "a term; only meta-primitives such as all/count take goal arguments",
+                               getattr(x, "loc", None))
+        return x
+
+    return rebuild(t, leaf, _list_template, _compound_template)
+
+
+def _list_template(items: list, tail: Any) -> Any:
+    cell = Cons if not _has_slot(tail) and not any(_has_slot(i) for i in items) else TCons
+    out = tail
+    for item in reversed(items):
+        out = cell(item, out)
+    return out
+
+
+def _compound_template(name: str, args: tuple) -> Any:
+    if any(_has_slot(a) for a in args):
+        return TCompound(name, args)
+    return Compound(name, args)
 
 
 _GOAL_TYPES = (Call, Prim, Cut, Not, Conj)

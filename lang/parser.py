@@ -229,13 +229,16 @@ class _Grammar:
 def _syntax_error(e: UnexpectedInput, text: str, file: str) -> ParseError:
     line = getattr(e, "line", None) or 1
     col = getattr(e, "column", None) or 1
-    if line < 1:  # end of input: point just past the last character
-        lines = text.splitlines() or [""]
+    at_end = isinstance(e, UnexpectedEOF) or (isinstance(e, UnexpectedToken) and e.token.type == "$END")
+    if line < 1 or at_end:  # end of input: point just past the last character
+        lines = text.rstrip().splitlines() or [""]
         line, col = len(lines), len(lines[-1]) + 1
-    try:
-        context = e.get_context(text).rstrip("\n")
-    except Exception:  # context is best effort (e.g. errors at end of input)
-        context = ""
+        context = lines[-1] + "\n" + " " * (col - 1) + "^"
+    else:
+        try:
+            context = e.get_context(text).rstrip("\n")
+        except Exception:  # context is best effort
+            context = ""
     if isinstance(e, UnexpectedCharacters):
         ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
         what = f"unexpected character {ch!r}"

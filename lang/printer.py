@@ -86,6 +86,13 @@ def show(t: Any, names: dict | None = None, source: bool = False) -> str:
                 n = f":_{len(names)}"
                 names[id(x)] = n
             out.append(n)
+        elif tx is list:  # Python API values (lang.terms.to_python) print as lists
+            stack.append(_Lit("]"))
+            for i in range(len(x) - 1, -1, -1):
+                stack.append(x[i])
+                if i:
+                    stack.append(_Lit(", "))
+            out.append("[")
         elif tx is Cons:
             items = []
             cur = x
@@ -102,7 +109,7 @@ def show(t: Any, names: dict | None = None, source: bool = False) -> str:
                     stack.append(_Lit(", "))
             out.append("[")
         elif tx is Compound:
-            out.append(show_symbol(Symbol(x.name)) + "(")
+            out.append(("'[]'" if x.name == "[]" else show_symbol(Symbol(x.name))) + "(")
             stack.append(_Lit(")"))
             args = x.args
             for i in range(len(args) - 1, -1, -1):

@@ -26,7 +26,7 @@ from .clauses import (
     OP_PRIM, OP_TRUE, Clause, CompiledQuery, Goal, Slot, TCompound, TCons, build, unify_head,
 )
 from .errors import EvaluationError, SeltzerError
-from .terms import NIL, Compound, Cons, Symbol, Var, deref, make_list, resolve
+from .terms import NIL, Compound, Cons, Symbol, Var, deref, make_list, rebuild, resolve
 
 __all__ = ["Knowledge", "Machine", "TimeUp", "copy_term"]
 
@@ -57,28 +57,18 @@ _CHECK_EVERY = 2048
 
 
 def copy_term(t: Any) -> Any:
-    """A copy of ``t`` with bound variables replaced and unbound ones renamed apart."""
-    t = resolve(t)
+    """A copy of ``t`` with bound variables replaced and unbound ones renamed apart (iterative)."""
     mapping: dict[int, Var] = {}
-    return _rename(t, mapping)
 
+    def leaf(x: Any) -> Any:
+        if type(x) is Var:
+            v = mapping.get(id(x))
+            if v is None:
+                v = mapping[id(x)] = Var(x.name)
+            return v
+        return x
 
-def _rename(t: Any, mapping: dict) -> Any:
-    tt = type(t)
-    if tt is Var:
-        v = mapping.get(id(t))
-        if v is None:
-            v = mapping[id(t)] = Var(t.name)
-        return v
-    if tt is Cons:
-        items = []
-        while type(t) is Cons:
-            items.append(_rename(t.head, mapping))
-            t = t.tail
-        return make_list(items, _rename(t, mapping))
-    if tt is Compound:
-        return Compound(t.name, tuple(_rename(a, mapping) for a in t.args))
-    return t
+    return rebuild(t, leaf)
 
 
 class Machine:

@@ -12,11 +12,17 @@ Everything here is plain data with ``__slots__``; the engine state lives in :mod
 """
 from __future__ import annotations
 
+import sys
 from typing import Any, Iterator
+
+# Integers have arbitrary precision in the language; lift Python's guard on converting
+# very long ones to and from text.
+if hasattr(sys, "set_int_max_str_digits"):
+    sys.set_int_max_str_digits(0)
 
 __all__ = [
     "Symbol", "NIL", "Cons", "Compound", "Var", "sym",
-    "deref", "resolve", "make_list", "list_items", "is_callable_term", "term_depth_safe",
+    "deref", "resolve", "rebuild", "make_list", "list_items", "is_callable_term", "term_depth_safe",
     "to_python", "from_python",
 ]
 
@@ -166,16 +172,13 @@ def is_callable_term(t: Any) -> bool:
     return type(t) is Compound or (type(t) is Symbol and t is not NIL)
 
 
-def resolve(t: Any) -> Any:
-    """Copy ``t`` with every bound variable replaced by its value (unbound ones kept).
-
-    Iterative, so terms deeper than Python's recursion limit are fine. Ground subterms
-    are shared, not copied.
+def rebuild(t: Any, leaf, make_list_=None, make_compound=None) -> Any:
+    """Rebuild term ``t`` bottom-up without recursion: ``leaf(x)`` maps every dereferenced
+    non-list, non-compound subterm; ``make_list_(items, tail)`` and ``make_compound(name,
+    args)`` build lists and compounds from their rebuilt parts (default: list cells, Compound).
     """
-    t = deref(t)
-    if type(t) not in (Cons, Compound):
-        return t
-    # Post-order rebuild with an explicit stack. Frames: (term, child results list).
+    make_list_ = make_list_ or make_list
+    make_compound = make_compound or Compound
     result: list = []
     stack: list = [(t, None)]
     while stack:
@@ -184,37 +187,49 @@ def resolve(t: Any) -> Any:
             node = deref(node)
             tn = type(node)
             if tn is Cons:
-                # lists: walk the spine iteratively
                 items = []
                 cur = node
                 while type(cur) is Cons:
                     items.append(cur.head)
                     cur = deref(cur.tail)
-                stack.append((items, ("list", len(items))))
+                stack.append((None, len(items)))
                 stack.append((cur, None))
                 for item in reversed(items):
                     stack.append((item, None))
             elif tn is Compound:
-                stack.append((node, ("cmp", len(node.args))))
+                stack.append((node.name, -len(node.args) - 1))
                 for arg in reversed(node.args):
                     stack.append((arg, None))
             else:
-                result.append(node)
+                result.append(leaf(node))
+        elif state >= 0:  # a list of ``state`` items, then its tail
+            n = state
+            tail = result.pop()
+            vals = result[len(result) - n:]
+            del result[len(result) - n:]
+            result.append(make_list_(vals, tail))
         else:
-            kind, n = state
-            if kind == "list":
-                tail = result.pop()
-                vals = result[len(result) - n:]
-                del result[len(result) - n:]
-                out = tail
-                for v in reversed(vals):
-                    out = Cons(v, out)
-                result.append(out)
-            else:
-                vals = result[len(result) - n:]
-                del result[len(result) - n:]
-                result.append(Compound(node.name, tuple(vals)))
+            n = -state - 1
+            vals = tuple(result[len(result) - n:])
+            del result[len(result) - n:]
+            result.append(make_compound(node, vals))
     return result[0]
+
+
+def _same(x: Any) -> Any:
+    return x
+
+
+def resolve(t: Any) -> Any:
+    """Copy ``t`` with every bound variable replaced by its value (unbound ones kept).
+
+    Iterative, so terms deeper than Python's recursion limit are fine. Atomic terms are
+    returned as they are.
+    """
+    t = deref(t)
+    if type(t) not in (Cons, Compound):
+        return t
+    return rebuild(t, _same)
 
 
 def term_depth_safe(t: Any) -> Iterator[Any]:
@@ -234,23 +249,15 @@ def to_python(t: Any) -> Any:
     """Convert a term to Python values for the API: proper lists become Python lists.
 
     Numbers and strings stay as they are, symbols stay :class:`Symbol`, compounds stay
-    :class:`Compound` (with resolved arguments), unbound variables stay :class:`Var`.
+    :class:`Compound` (with converted arguments), unbound variables stay :class:`Var`.
     """
-    t = resolve(t)
-    return _lists_to_python(t)
+    return rebuild(t, lambda x: [] if x is NIL else x, _py_list)
 
 
-def _lists_to_python(t: Any) -> Any:
-    if type(t) is Cons:
-        items, tail = list_items(t)
-        if tail is NIL:
-            return [_lists_to_python(x) for x in items]
-        return t
-    if t is NIL:
-        return []
-    if type(t) is Compound:
-        return Compound(t.name, tuple(_lists_to_python(a) for a in t.args))
-    return t
+def _py_list(items: list, tail: Any) -> Any:
+    if type(tail) is list:  # a converted proper list (terms never hold Python lists)
+        return items + tail
+    return make_list(items, tail)
 
 
 def from_python(v: Any) -> Any:

@@ -1,4 +1,4 @@
 """The runtime: the substrate and its elementals, stores, tomes, importers and console."""
-from .substrate import Substrate
+from .substrate import PartialAnswer, Substrate
 
-__all__ = ["Substrate"]
+__all__ = ["Substrate", "PartialAnswer"]

@@ -188,6 +188,7 @@ class Console:
         self.echo = echo
         self.debug = debug
         self.progress: Callable[[str, int | None], Any] | None = None
+        self._where: tuple[str | None, int] = (None, 1)
         self.quit = False
         sub._console = self
         sub.output = self.emit
@@ -208,8 +209,13 @@ class Console:
             self.out("error: " + err.message().replace("\n", "\n    "))
 
     # -- running lines ----------------------------------------------------------------------------
-    def run_line(self, line: str) -> bool:
-        """Run one complete input; True unless it failed with an error."""
+    def run_line(self, line: str, file: str | None = None, first_line: int = 1) -> bool:
+        """Run one complete input; True unless it failed with an error.
+
+        ``file`` and ``first_line`` say where the input comes from (a script), so that errors
+        point into the script rather than at ``<query>``.
+        """
+        self._where = (file, first_line)
         kind = classify(line)
         if kind == "empty":
             return True
@@ -255,7 +261,7 @@ class Console:
             sub.commit()
         return ok
 
-    def run_script(self, lines: Iterable[str], file: str = "<script>") -> int:
+    def run_script(self, lines: Iterable[str], file: str | None = "<script>") -> int:
         """Run a script's lines (definitions may span lines); returns the number of failures."""
         failures = 0
         buf: list[str] = []
@@ -269,13 +275,13 @@ class Console:
             text = "\n".join(buf)
             if is_complete(text):
                 buf = []
-                if not self.run_line(text):
+                if not self.run_line(text, file, start):
                     failures += 1
                 if self.quit:
                     return failures
         if buf:
             self.error(ParseError("unfinished input at end of script (unbalanced brackets or an open string)",
-                                  f"{file}:{start}:1"))
+                                  f"{file or '<query>'}:{start}:1"))
             failures += 1
         return failures
 
@@ -287,7 +293,7 @@ class Console:
         t0 = time.perf_counter()
         rows = []
         count = 0
-        for answer, truth in sub.solve(text.strip(), machine=m):
+        for answer, truth in sub.solve(self._source(text), machine=m, file=self._where[0] or "<query>"):
             count += 1
             sub.settle(flush=False)  # what this solution triggered finishes before it is printed
             if self.json:
@@ -318,7 +324,7 @@ class Console:
     def run_definition(self, text: str) -> bool:
         """Load a knowledge definition typed at the console or written in a script."""
         t0 = time.perf_counter()
-        made = self.sub.load_text(text, "<console>")
+        made = self.sub.load_text(self._source(text), self._where[0] or "<console>")
         msg = ", ".join(f"{e.label} ({e.cls}, {e.count()})" for e in made)
         self.report(f"defined {msg} in {format_elapsed(time.perf_counter() - t0)}", "<definition>")
         return True
@@ -343,6 +349,11 @@ class Console:
             self.report(result, text.strip())
         return ok
 
+    def _source(self, text: str) -> str:
+        """The input padded with blank lines so that parse locations match the script's lines."""
+        file, first = self._where
+        return ("\n" * (first - 1) + text) if file and first > 1 else text
+
     def report(self, message: str, command: str) -> None:
         """Print a command's result message (``% message``, or a JSON object)."""
         if self.json:
@@ -355,6 +366,9 @@ class Console:
 def _solution_text(answer: dict, truth: float) -> str:
     """``:x = b, :y = c`` (variables left unbound are not shown, as in SWI-Prolog), or ``yes``."""
     names: dict = {}
+    for k, v in answer.items():  # an unbound answer variable prints by its query name
+        if type(v) is Var and id(v) not in names:
+            names[id(v)] = ":" + k
     parts = [f":{k} = {show(v, names)}" for k, v in answer.items() if type(v) is not Var]
     text = ", ".join(parts) if parts else "yes"
     if truth < 1.0:

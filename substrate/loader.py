@@ -54,11 +54,11 @@ def read_text(path: str) -> str:
         with open(path, "rb") as f:
             data = f.read()
     except FileNotFoundError:
-        raise DataError(f"no such file: {path}") from None
+        raise DataError("no such file", path) from None
     except IsADirectoryError:
-        raise DataError(f"is a directory, not a file: {path}") from None
+        raise DataError("is a directory, not a file", path) from None
     except OSError as e:
-        raise DataError(f"cannot read {path}: {e.strerror}") from None
+        raise DataError(f"cannot read: {e.strerror}", path) from None
     if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark is not part of the text
         data = data[3:]
     try:

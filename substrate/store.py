@@ -231,8 +231,11 @@ class StatementStore:
                 raise self._fail(f"store format {fmt!r} is not supported (this version reads {FORMAT!r})")
         main = env.open_db(b"main", txn=txn)
         positions = msgpack.unpackb(txn.get(b"index", db=meta))
-        idx = {p: env.open_db(b"idx.%d" % p, txn=txn, dupsort=True, dupfixed=True) for p in positions}
-        return main, meta, idx
+        return main, meta, {p: self._index_db(txn, p) for p in positions}
+
+    def _index_db(self, txn: lmdb.Transaction, pos: int) -> object:
+        """The handle of index sub-database ``idx.<pos>``, created if missing."""
+        return self._env.open_db(b"idx.%d" % pos, txn=txn, dupsort=True, dupfixed=True)
 
     def _live(self) -> lmdb.Environment:
         """The environment; refuses in a forked child of the process that opened it."""
@@ -250,10 +253,13 @@ class StatementStore:
     def _resize(self, grow: bool) -> None:
         """Grow the map (double it), or adopt the size another process grew it to; mutates the env.
 
-        Called with the writer lock held and no transaction running in this process."""
+        Called with the writer lock and the exclusive gate held: no transaction of this process runs."""
         env = self._env
         old = env.info()["map_size"]
-        env.set_mapsize(old * 2 if grow else 0)
+        try:
+            env.set_mapsize(old * 2 if grow else 0)
+        except lmdb.Error as e:
+            raise self._fail(f"cannot grow the store's map: {e}", e) from e
         if self._verbose and self._report and grow:
             self._report(f"{self.path}: map grown from {_size(old)} to {_size(env.info()['map_size'])}")
 
@@ -261,32 +267,43 @@ class StatementStore:
         """Run ``work`` in one write transaction and commit; the one place that handles a full map.
 
         On ``MapFullError`` the transaction is aborted, the map doubled and ``work`` run again, so
-        ``work`` must derive everything it writes from the transaction (or from its closure)."""
+        ``work`` must derive everything it writes from the transaction (or from its closure).
+        A write transaction is aborted only while the gate is held exclusively: py-lmdb's abort
+        waits until no other thread is inside an LMDB call, which busy readers can put off forever
+        (measured: py-lmdb 3.0 starves an abort under four reading threads)."""
         self._live()
         with self._wlock:
             while True:
-                self._gate.enter(exclusive)
+                gate = self._gate
+                gate.enter(exclusive)
+                held = exclusive                   # is our place in the gate the exclusive one?
                 try:
                     env = self._live()            # taken inside the gate: optimize may reopen
-                    with env.begin(write=True) as txn:
-                        return work(txn)
-                except lmdb.MapFullError:
-                    grow = True
-                except lmdb.MapResizedError:
-                    grow = False
+                    txn = env.begin(write=True)
+                    try:
+                        result = work(txn)
+                        txn.commit()
+                        return result
+                    except BaseException:
+                        held = self._hold_exclusive(held)
+                        txn.abort()
+                        raise
+                except (lmdb.MapFullError, lmdb.MapResizedError) as e:
+                    held = self._hold_exclusive(held)
+                    self._resize(grow=isinstance(e, lmdb.MapFullError))
                 except lmdb.Error as e:
                     raise self._fail(f"cannot write to the store: {e}", e) from e
                 except CodecError as e:
                     raise self._fail(f"corrupt record in the store: {e}", e) from e
                 finally:
-                    self._gate.leave(exclusive)
-                self._gate.enter(True)
-                try:
-                    self._resize(grow)
-                except lmdb.Error as e:
-                    raise self._fail(f"cannot grow the store's map: {e}", e) from e
-                finally:
-                    self._gate.leave(True)
+                    gate.leave(held)
+
+    def _hold_exclusive(self, held: bool) -> bool:
+        """Trade our shared place in the gate for the exclusive one (no-op if held); returns True."""
+        if not held:
+            self._gate.leave()
+            self._gate.enter(True)
+        return True
 
     def _read(self, work: Callable[[lmdb.Transaction], object]):
         """Run ``work`` in one read transaction; results must be copied out (they are: bytes)."""
@@ -305,7 +322,7 @@ class StatementStore:
                 raise self._fail(f"corrupt record in the store: {e}", e) from e
             finally:
                 self._gate.leave()
-            with self._wlock:
+            with self._wlock:                   # adopt the size another process grew the map to
                 self._gate.enter(True)
                 try:
                     self._resize(False)
@@ -384,21 +401,28 @@ class StatementStore:
         t0 = perf_counter()
 
         def work(txn: lmdb.Transaction) -> dict:
+            # Handles are opened by name on every attempt: dropping a database closes its handle
+            # at once, even if the transaction then aborts (a full map), so old ones may be dead.
             idx = {}
-            for pos, db in self._idx.items():
+            for pos in self._idx:
+                db = self._index_db(txn, pos)
                 if pos in want:
                     idx[pos] = db
                 else:
                     txn.drop(db, delete=True)
             for pos in sorted(want - set(idx)):
-                db = self._env.open_db(b"idx.%d" % pos, txn=txn, dupsort=True, dupfixed=True)
+                db = self._index_db(txn, pos)
                 txn.drop(db, delete=False)           # a leftover from an older build: start clean
                 self._build_index(txn, pos, db)
                 idx[pos] = db
             txn.put(b"index", msgpack.packb(sorted(want)), db=self._meta)
             return idx
 
-        self._idx = self._write(work, exclusive=True)
+        try:
+            self._idx = self._write(work, exclusive=True)
+        except BaseException:
+            self._idx = self._write(lambda txn: self._open_dbs(txn)[2], exclusive=True)
+            raise
         if self._verbose and self._report:
             self._report(f"{self.path}: index set to {sorted(want)} in {(perf_counter() - t0) * 1e3:.1f} ms")
 

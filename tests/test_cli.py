@@ -46,7 +46,7 @@ SCRIPT_TRANSCRIPT = """?- path {
 :x = c
 % 2 solutions
 ?- sum(a, 1, :x)
-error: <query>:1:1: sum: argument 1: expected a number, found a
+error: {script}:9:1: sum: argument 1: expected a number, found a
 ?- #path(:x, c)
 :x = b
 :x = a
@@ -82,7 +82,7 @@ def files(tmp_path):
 
 def test_a_script_prints_the_section_10_transcript(files):
     r = seltzer("--script", str(files / "script.txt"), home=files)
-    assert untimed(r.stdout) == SCRIPT_TRANSCRIPT
+    assert untimed(r.stdout) == SCRIPT_TRANSCRIPT.replace("{script}", str(files / "script.txt"))
     assert r.returncode == 1          # one line failed; the lines after it still ran
     assert "Traceback" not in r.stderr
 
@@ -189,7 +189,9 @@ def test_json_prints_no_echo_lines(files):
     assert len(objs) == 5
     assert [sorted(o) for o in objs[:2]] == [["command", "message", "ok"]] * 2
     assert objs[2]["solutions"] == [{"x": "b"}, {"x": "c"}]
-    assert objs[3] == {"error": "sum: argument 1: expected a number, found a", "where": "<query>:1:1"}
+    # errors point into the script: file:line:col of the failing line
+    assert objs[3] == {"error": "sum: argument 1: expected a number, found a",
+                       "where": f"{files / 'script.txt'}:9:1"}
     assert objs[4]["solutions"] == [{"x": "b"}, {"x": "a"}]
     assert r.returncode == 1
 
@@ -203,7 +205,7 @@ def test_json_errors_say_where(files):
     assert objs[0]["ok"] is True
     assert objs[1] == {"error": "str.len: argument 1: expected a string or symbol, found 1",
                        "where": f"{rule}:2:17"}
-    assert objs[2]["where"] == "<-e>:1:1" and "unfinished input" in objs[2]["error"]
+    assert objs[2]["where"] == "<query>:1:1" and "unfinished input" in objs[2]["error"]
     assert objs[3]["where"] == "<query>:1:8" and objs[3]["error"].startswith("unknown escape")
     assert objs[4]["where"] == "<query>:1:1" and objs[4]["error"].startswith("unknown primitive nosuch/1")
     assert objs[5]["error"].startswith("unknown command /nosuch")

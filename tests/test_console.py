@@ -288,7 +288,7 @@ error: /peek: no elemental holds nothing
 ?- /help(frobnicate)
 error: /help: no command or primitive named frobnicate
 ?- /load nofile.kb
-error: no such file: nofile.kb
+error: nofile.kb: no such file
 ?- sum("a", 1, :x)
 error: <query>:1:1: sum: argument 1: expected a number, found "a"
 ?- str.flip(1, :x)
@@ -342,9 +342,9 @@ def test_errors_are_never_tracebacks_and_the_console_goes_on():
 
 def test_syntax_errors_show_the_line_with_a_caret():
     _, pieces = "", transcript(["#parent(tom"]).splitlines()
-    assert pieces[1] == "error: <query>:1:9: unexpected end of input; expected ')', ','"
+    assert pieces[1] == "error: <query>:1:12: unexpected end of input; expected ')', ','"
     assert pieces[2] == "    #parent(tom"
-    assert pieces[3] == "            ^"
+    assert pieces[3] == "               ^"  # just past the end of the input
 
 
 def test_syntax_errors_in_command_arguments_point_into_the_typed_line():

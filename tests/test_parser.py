@@ -4,6 +4,7 @@ deeper or longer than Python's recursion limit print and read back.
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -18,7 +19,9 @@ from lang.terms import NIL, Compound, Cons, Symbol, Var, make_list
 from substrate.loader import compile_definitions
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
-FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# SELTZER_FUZZ=20 runs every property 20 times longer (a bug hunt, not for CI)
+SCALE = int(os.environ.get("SELTZER_FUZZ", "1"))
+FUZZ = settings(max_examples=100 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 # ---- strategies ------------------------------------------------------------------------------
@@ -67,7 +70,7 @@ def has_vars(t) -> bool:
 
 # ---- round trip ------------------------------------------------------------------------------
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(terms)
 @example(Symbol("rhsE'"))
 @example("tab\there \"q\" \\ \n \r \x00 \x7f é ∑ 😀")
@@ -82,7 +85,7 @@ def test_show_then_parse_is_the_same_term(t):
         assert show(t) == text
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(terms)
 def test_printed_terms_read_back_inside_programs_and_queries(t):
     text = show(t, source=True)
@@ -124,13 +127,16 @@ def test_compound_named_nil_reads_back():
     assert same(parse_term(show(t)), t)
 
 
-def test_huge_integer_literal_reads_back():
-    # BUG: Python's int-from-text digit limit (4300) turns a long literal into a ValueError in the
-    # parser and makes show() of a big integer (e.g. the result of pow(10, 5000, :x)) crash.
+def test_a_huge_integer_literal_parses():
+    # BUG: Python's int-from-text digit limit (4300 digits) makes the parser raise ValueError
     assert parse_term("-" + "9" * 5000) == -(10**5000 - 1)
+
+
+def test_a_huge_integer_prints():
+    # BUG: show() of an int over 4300 digits raises ValueError; `pow(10, 5000, :x)` at the console
+    # ends the process with a traceback
     n = 10**5000
     assert show(n) == "1" + "0" * 5000
-    assert parse_term(show(n)) == n
 
 
 # ---- robustness: nothing but ParseError / CompileError ------------------------------------------

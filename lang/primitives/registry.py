@@ -140,35 +140,24 @@ def _make_call(spec: PrimitiveSpec) -> Callable:
     """
     name, impl, kinds, variadic = spec.name, spec.impl, spec.kinds, spec.variadic
 
-    def guarded(m, vals, loc):
-        try:
-            return impl(m, *vals)
-        except SeltzerError as e:
-            if e.where is None:
-                e.where = loc
-            raise
-        except ZeroDivisionError:
-            raise EvaluationError(f"{name}: division by zero", loc) from None
-        except (OverflowError, ValueError, TypeError) as e:
-            raise EvaluationError(f"{name}: {e}", loc) from None
-
     if variadic is not None:
-        def expand(n: int) -> tuple[str, ...]:
-            return kinds[:variadic] + (kinds[variadic],) * (n - len(kinds) + 1) + kinds[variadic + 1:]
+        # one generated entry point per arity actually used: sum(a, b, :x), sum(a, b, c, :x) ...
+        by_arity: dict[int, Callable] = {}
 
         def call(m, args, loc):
-            vals = []
-            for i, (k, a) in enumerate(zip(expand(len(args)), args)):
-                a = deref(a)
-                if k != "any" and k != "out":
-                    try:
-                        a = _check(k, a)
-                    except ValueError as e:
-                        raise ArgumentError(name, i + 1, str(e), loc) from None
-                vals.append(a)
-            return guarded(m, vals, loc)
+            fn = by_arity.get(len(args))
+            if fn is None:
+                n_extra = len(args) - len(kinds) + 1
+                ks = kinds[:variadic] + (kinds[variadic],) * n_extra + kinds[variadic + 1:]
+                fn = by_arity[len(args)] = _generate(name, ks, lambda m, *vals: impl(m, *vals))
+            return fn(m, args, loc)
         return call
 
+    return _generate(name, kinds, impl)
+
+
+def _generate(name: str, kinds: tuple, impl: Callable) -> Callable:
+    """Generated code for a fixed list of argument kinds: deref and check inline, then call."""
     n = len(kinds)
     lines = ["def call(m, args, loc):"]
     names = [f"a{i}" for i in range(n)]
