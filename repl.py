@@ -145,7 +145,7 @@ def run_interactive(console) -> None:
         else:
             buf.insert_text("\n")
 
-    history = FileHistory(os.path.expanduser("~/.seltzer_history"))
+    history = _history(os.path.expanduser("~/.seltzer_history"))
     session = PromptSession(history=history, completer=_Completer(), lexer=_Lexer(), key_bindings=keys,
                             multiline=True, style=Style.from_dict(_STYLE), prompt_continuation="..  ")
     console.progress = _progress_bars
@@ -166,6 +166,17 @@ def run_interactive(console) -> None:
                 import traceback
                 traceback.print_exc()
             console.out(f"error: internal error: {type(e).__name__}: {e}")
+
+
+def _history(path: str):
+    """History in ``path``, or kept in memory when that file cannot be written."""
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError:
+        return InMemoryHistory()
+    return FileHistory(path)
 
 
 def _progress_bars(label: str, total: int | None):
