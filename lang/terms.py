@@ -227,7 +227,21 @@ def resolve(t: Any) -> Any:
     returned as they are.
     """
     t = deref(t)
-    if type(t) not in (Cons, Compound):
+    tt = type(t)
+    if tt is Compound:  # the common case, a flat statement such as frag(:n, :line): no stack
+        args = []
+        for a in t.args:
+            while type(a) is Var:
+                r = a.ref
+                if r is None:
+                    break
+                a = r
+            ta = type(a)
+            if ta is Cons or ta is Compound:
+                return rebuild(t, _same)
+            args.append(a)
+        return Compound(t.name, tuple(args))
+    if tt is not Cons:
         return t
     return rebuild(t, _same)
 
