@@ -9,9 +9,9 @@ Layout — canonical: equal ground terms give equal bytes, so encodings double a
 * A list, compound or unbound variable is ext 3 whose payload is ONE flat msgpack array of *tokens*
   in prefix order: ``<list> n item1 .. itemn tail``, ``<compound name> k arg1 .. argk``,
   ``<var> i`` (variables numbered by first occurrence); a list whose items are all atomic is
-  ``<atom-list> [item1, .., itemn] tail``, one inner array that msgpack decodes in C. Flat, so a 10**6-element list or a compound
-  nested deeper than Python's recursion limit encodes and decodes with loops, never recursion, and
-  msgpack's own nesting limits are never reached.
+  ``<atom-list> [item1, .., itemn] tail``, one inner array that msgpack decodes in C. Flat, so a
+  10**6-element list or a compound nested deeper than Python's recursion limit encodes and decodes
+  with loops, never recursion, and msgpack's own nesting limits are never reached.
 * A statement (tuple of argument terms) that is ground and has truth 1 is a plain msgpack array of its
   argument encodings (an ``(int, str)`` statement decodes entirely in C). Otherwise it is ext 4 with
   the flat payload ``[truth, tokens of arg1, tokens of arg2, ...]``: variables are numbered across
@@ -36,11 +36,11 @@ from lang.terms import Compound, Cons, Symbol, Var, deref
 
 __all__ = [
     "CodecError", "encode_term", "decode_term", "pack_statement", "unpack_statement",
-    "pack_many", "unpack_many", "iter_statements", "term_key", "index_key",
+    "pack_many", "unpack_many", "iter_statements", "term_key", "index_key", "key_for",
     "WILDCARD_KEY", "HASHED_PREFIX", "MAX_KEY_SIZE",
 ]
 
-# Ext type codes. 1-4 may appear at the top level of an encoding; 5-7 only inside a token payload.
+# Ext type codes. 1-4 may appear at the top level of an encoding; 5-8 only inside a token payload.
 _SYM, _BIG, _TERM, _STMT, _CMP, _LIST, _VAR, _ALIST = 1, 2, 3, 4, 5, 6, 7, 8
 
 _INT_MIN, _INT_MAX = -(1 << 63), (1 << 64) - 1   # what msgpack holds natively
@@ -48,6 +48,8 @@ MAX_KEY_SIZE = 511                               # LMDB's default (compile-time)
 WILDCARD_KEY = b"\xc1*"                          # index key of every non-ground argument
 HASHED_PREFIX = b"\xc1#"                         # + blake2b-256 of an over-long encoding
 
+# One shared packer: it has no Python callbacks (no ``default``), so a pack() runs start to end
+# under the GIL and threads cannot interleave in its buffer; a Packer per call would malloc 256 KiB.
 _PACK = msgpack.Packer(use_bin_type=True, strict_types=True, unicode_errors="surrogatepass").pack
 _LIST_EXT = ExtType(_LIST, b"")
 _VAR_EXT = ExtType(_VAR, b"")
@@ -217,14 +219,18 @@ def term_key(t: Any) -> bytes | None:
     return None if obj is None else _PACK(obj)
 
 
-def index_key(t: Any) -> bytes:
-    """The LMDB index key of argument ``t``: :func:`term_key`, hashed if over-long, or the wildcard."""
-    k = term_key(t)
+def key_for(k: bytes | None) -> bytes:
+    """The LMDB key for a :func:`term_key`: itself, its hash if over-long, the wildcard if None."""
     if k is None:
         return WILDCARD_KEY
     if len(k) > MAX_KEY_SIZE:
         return HASHED_PREFIX + hashlib.blake2b(k, digest_size=32).digest()
     return k
+
+
+def index_key(t: Any) -> bytes:
+    """The LMDB index key of argument ``t``: :func:`term_key`, hashed if over-long, or the wildcard."""
+    return key_for(term_key(t))
 
 
 def pack_statement(args: Sequence, truth: float = 1.0) -> bytes:

@@ -11,12 +11,14 @@ A store is one LMDB environment (a directory) with named sub-databases:
 
 Rules (after py-lmdb's documentation):
 
-* Every transaction is a ``with`` block inside one method call. Nothing handed to a caller holds a
-  transaction: lookups read in chunks, each in its own short read transaction, decoded (copied)
-  before it ends, so a caller may assert between answers and a slow consumer never pins old pages.
+* Every transaction begins and ends inside one method call (a ``with`` block; writes go through
+  :meth:`StatementStore._write`). Nothing handed to a caller holds a transaction: lookups read in
+  chunks, each in its own short read transaction, decoded (copied) before it ends, so a caller may
+  assert between answers and a slow consumer never pins old pages.
 * Writers of this process are serialized by a lock; readers run concurrently (``lock=True``).
-  Growing the map — on ``MapFullError``, handled in :meth:`StatementStore._write` only — or adopting
-  a size grown by another process waits until no transaction of this process runs (the gate).
+  Growing the map — on ``MapFullError``, handled in :meth:`StatementStore._write` only — adopting
+  a size grown by another process, and aborting a write transaction wait until no other
+  transaction of this process runs (the gate).
 * An environment is never used across ``fork``: the pid is recorded at open and checked on each
   call, and a child is refused. (It cannot reopen the store either: py-lmdb refuses a second open
   of the same files in one process, and closing the inherited environment would free the parent's
@@ -42,7 +44,7 @@ from lang.errors import StoreError
 from lang.terms import Symbol, Var, deref
 
 from .codec import (
-    WILDCARD_KEY, CodecError, HASHED_PREFIX, index_key, pack_statement, term_key, unpack_statement,
+    WILDCARD_KEY, CodecError, index_key, key_for, pack_statement, term_key, unpack_statement,
 )
 
 __all__ = ["StatementStore", "DEFAULT_MAP_SIZE", "MAX_INDEXES"]
@@ -216,7 +218,8 @@ class StatementStore:
 
     def _open_dbs(self, txn: lmdb.Transaction) -> tuple:
         env = self._env
-        names = set(txn.cursor().iternext(values=False))
+        with txn.cursor() as cur:           # the root database lists the named ones
+            names = set(cur.iternext(values=False))
         if b"meta" not in names:
             if names:
                 raise self._fail("is an LMDB environment but not a seltzer store")
@@ -332,7 +335,11 @@ class StatementStore:
     # ------------------------------------------------------------ writing
 
     def add_many(self, statements: Sequence[Statement], truth: float = 1.0) -> int:
-        """Store ``statements`` (tuples of terms) in one transaction; returns the first new id."""
+        """Store ``statements`` (tuples of terms) in one transaction; returns the first new id.
+
+        Raises ``TypeError`` for a value that is not a term, ``ValueError`` for a bad truth."""
+        if not statements:
+            return self._read(lambda txn: _ID.unpack(txn.get(b"next", db=self._meta))[0])
         t0 = perf_counter()
         rows = [pack_statement(s, truth) for s in statements]     # encode before taking the lock
         keyed = {pos: _index_pairs(statements, pos) for pos in self._idx}
@@ -354,9 +361,8 @@ class StatementStore:
         first = self._write(work)
         if self._verbose and self._report:
             dt = perf_counter() - t0
-            per = dt / len(rows) * 1e6 if rows else 0.0
             self._report(f"{self.path}: stored {len(rows)} statements in {dt * 1e3:.1f} ms "
-                         f"({per:.1f} µs/statement)")
+                         f"({dt / len(rows) * 1e6:.1f} µs/statement)")
         return first
 
     def add(self, statement: Statement, truth: float = 1.0) -> int:
@@ -476,8 +482,8 @@ class StatementStore:
                 if pos < len(args):
                     full = term_key(args[pos])
                     if full is not None:
-                        key = index_key(args[pos])
-                        plans.append((pos, key, full if key.startswith(HASHED_PREFIX) else None))
+                        key = key_for(full)
+                        plans.append((pos, key, full if key is not full else None))
             checks = [(pos, a) for pos, a in enumerate(args) if type(a) in _ATOMS]
         cursor = _Cursor(None if args is None else len(args), plans, checks)
         while not cursor.done:
@@ -488,8 +494,10 @@ class StatementStore:
         if not c.horizon:
             c.horizon = txn.get(b"next", db=self._meta)
             plans = [p for p in c.plans if p[0] in self._idx]
-            if plans:
+            if len(plans) > 1:
                 c.plan = min(plans, key=lambda p: self._bucket_size(txn, p[0], p[1]))
+            elif plans:
+                c.plan = plans[0]
         elif c.plan is not None and c.plan[0] not in self._idx:
             c.plan = None        # the index was dropped meanwhile: go on by scanning from c.start
         limit = c.limit
@@ -504,8 +512,8 @@ class StatementStore:
             with txn.cursor(self._idx[pos]) as cur:
                 ids = _dup_ids(cur, key, c.start, limit)
                 wild = _dup_ids(cur, WILDCARD_KEY, c.start, limit)
-            full = len(ids) == limit or len(wild) == limit
-            if wild:
+            full = len(ids) == limit or len(wild) == limit or len(ids) + len(wild) > limit
+            if wild:                               # merge in id order; what is cut comes next time
                 ids = sorted(ids + wild)[:limit]
             get = txn.get
             pairs = [(sid, get(sid, db=self._main)) for sid in ids]
@@ -521,7 +529,7 @@ class StatementStore:
         verify = c.plan[0] if c.plan is not None and c.plan[2] is not None else None
         out = []
         for sid, raw in pairs:
-            if raw is None:                        # deleted between the index read and now
+            if raw is None:                        # an index entry without its statement: skip
                 continue
             stmt, truth = unpack_statement(raw)
             if arity is not None and len(stmt) != arity:
@@ -562,7 +570,7 @@ class StatementStore:
     def optimize(self) -> tuple[int, int]:
         """Compact the store (copy with compaction, swap the data file in atomically, reopen);
         returns the data file's size before and after. Refuses if another process has it open."""
-        env = self._live()
+        self._live()
         data = os.path.join(self.path, "data.mdb")
         tmp = os.path.join(self.path, _COMPACT_DIR)
         t0 = perf_counter()
@@ -570,6 +578,7 @@ class StatementStore:
         with self._wlock:
             self._gate.enter(True)
             try:
+                env = self._live()
                 shutil.rmtree(tmp, ignore_errors=True)
                 os.mkdir(tmp)
                 # Hold the writer mutex: no process can commit between the copy and the swap.

@@ -14,6 +14,7 @@ they are not undone when a later part of the same line fails.
 """
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from typing import Any, Iterable, Iterator
@@ -81,6 +82,37 @@ def _prefetch(found: Iterator, executor) -> Iterator:
         stop.set()
 
 
+_open: dict[str, list] = {}   # absolute path -> [StatementStore, elementals using it]
+_open_lock = threading.Lock()
+
+
+def _acquire(path: str, index: tuple, verbose: bool, report) -> StatementStore:
+    """The process's one StatementStore for ``path`` (LMDB allows one open per process):
+    a second elemental on the same path shares it."""
+    key = os.path.abspath(path)
+    with _open_lock:
+        held = _open.get(key)
+        if held is None:
+            held = _open[key] = [StatementStore(path, index, verbose=verbose, on_report=report), 0]
+        elif index:
+            held[0].set_index(index)
+        held[1] += 1
+        return held[0]
+
+
+def _release(store: StatementStore) -> None:
+    """Close the shared store when its last elemental is closed."""
+    with _open_lock:
+        for key, held in list(_open.items()):
+            if held[0] is store:
+                held[1] -= 1
+                if held[1] <= 0:
+                    del _open[key]
+                    store.close()
+                return
+    store.close()
+
+
 def _alternative(args: tuple, truth: float):
     """What the solver unifies: a plain tuple, or a Clause when the truth is below 1."""
     if truth >= 1.0:
@@ -101,8 +133,7 @@ class StoreElemental:
         self.report = None
         index = index_positions(properties["index"]) if "index" in properties else ()
         verbose = properties.get("verbose") is Symbol("true")
-        self.store = StatementStore(properties["path"], index, verbose=verbose,
-                                    on_report=self._report)
+        self.store = _acquire(properties["path"], index, verbose, self._report)
         self.pending: list[tuple] = []
         self.executor = None
 
@@ -201,7 +232,10 @@ class StoreElemental:
         self.store.optimize()
 
     def close(self) -> None:
+        if self.store is None:
+            return
         try:
             self.flush()
         finally:
-            self.store.close()
+            _release(self.store)
+            self.store = None

@@ -292,6 +292,18 @@ def test_lookup_uses_the_index_and_resumes_across_chunks(store_path):
         assert store.count() == 12001
 
 
+@pytest.mark.parametrize("n", [80, 5000])    # 80: both buckets under one chunk, together over it
+def test_lookup_merges_the_wildcard_bucket_in_order(store_path, n):
+    with StatementStore(store_path, index=(0,)) as store:
+        rows = [(Var(), i) if i % 2 else ("k", i) for i in range(n)]
+        store.add_many(rows)
+        store.add_many([("other", -1), (Compound("f", (Var(),)), -2)])
+        got = [s[1] for s, _ in store.lookup(("k", Var()))]
+        assert got == list(range(n))
+        assert [s[1] for s, _ in store.lookup(("other", Var()))] == list(range(1, n, 2)) + [-1]
+        assert [s[1] for s, _ in store.lookup((Compound("f", (1,)), Var()))][-1] == -2
+
+
 def test_lookup_sees_the_store_as_it_was_when_it_began(store_path):
     with StatementStore(store_path, index=(0,)) as store:
         store.add_many([(1, i) for i in range(100)])
@@ -562,6 +574,7 @@ assert n == 0, "store holds a partial batch"
 print("ready", flush=True)
 while True:
     s.add_many([(k, j, "p" * (k % 50)) for j in range(size(k))])
+    print(k, flush=True)            # batch k is committed
     k += 1
 """
 
@@ -601,9 +614,13 @@ def crash_trials(path: str, trials: int, rng: random.Random) -> list[int]:
         time.sleep(rng.uniform(0, 0.08))
         child.send_signal(signal.SIGKILL)
         child.wait()
+        reported = [int(x) for x in child.stdout.read().split()]
         child.stdout.close()
         child.stderr.close()
-        counts.append(check_prefix(path))
+        k = check_prefix(path)
+        if reported:        # every batch reported committed is there; at most one more
+            assert reported[-1] + 1 <= k <= reported[-1] + 2, (reported[-1], k)
+        counts.append(k)
     return counts
 
 
