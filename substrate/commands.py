@@ -211,6 +211,8 @@ def _poke(console, label, prop, value):
         e.set_property(name, value)
         sub.journal(lambda e=e, old=old: _unpoke(e, name, old))
     sub.changed()
+    if name == "index":
+        sub.prepare(lab)
     return f"{name} = {show(value)} on {_plural(len(els), 'elemental')} of {lab}"
 
 

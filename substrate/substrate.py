@@ -181,6 +181,13 @@ class Substrate:
         route = self._routes[(label, arity)] = _route(els, arity)
         return route
 
+    def prepare(self, label: str) -> None:
+        """Build ``label``'s routes and merged indexes now (after /poke), not on the next query."""
+        routes = self._routes if self._routes is not None else self._build_routes()
+        for (lab, _arity), route in routes.items():
+            if lab == label and type(route) is _MergedFacts and route.merged is None:
+                route._build()
+
     def holders(self, label: str, arity: int) -> list:
         """The elementals answering ``label/arity`` goals, in creation order."""
         if self._routes is None:
