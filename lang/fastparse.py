@@ -108,18 +108,7 @@ def _parse(text: str, file: str) -> list[Definition]:
                 raise _GiveUp
         entries = d.entries
         while v == "(":
-            args = []
-            k, v, _ = next(toks)
-            if v != ")":
-                while True:
-                    args.append(_value(k, v))
-                    k, v, _ = next(toks)
-                    if v == ")":
-                        break
-                    if v != ",":
-                        raise _GiveUp
-                    k, v, _ = next(toks)
-            entries.append(Statement(tuple(args)))
+            entries.append(Statement(tuple(_literals(toks, ")"))))
             k, v, _ = next(toks)
             if v == ";":
                 k, v, _ = next(toks)
@@ -131,21 +120,27 @@ def _parse(text: str, file: str) -> list[Definition]:
     return out
 
 
+def _literals(toks, close: str) -> list:
+    """Literals separated by ',' up to ``close`` (the opening bracket already read)."""
+    items = []
+    k, v, _ = next(toks)
+    if v != close:
+        while True:
+            items.append(_value(k, v))
+            k, v, _ = next(toks)
+            if v == close:
+                break
+            if v != ",":
+                raise _GiveUp
+            k, v, _ = next(toks)
+    return items
+
+
 def _prop_value(toks):
     """A property value: a literal or a list of literals; returns (value, ',' or '}')."""
     k, v, _ = next(toks)
     if v == "[":
-        items = []
-        k, v, _ = next(toks)
-        if v != "]":
-            while True:
-                items.append(_value(k, v))
-                k, v, _ = next(toks)
-                if v == "]":
-                    break
-                if v != ",":
-                    raise _GiveUp
-                k, v, _ = next(toks)
+        items = _literals(toks, "]")
         value = NIL
         for item in reversed(items):
             value = Cons(item, value)

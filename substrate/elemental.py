@@ -20,7 +20,8 @@ from lang.clauses import Clause, index_key
 from lang.errors import CompileError
 from lang.terms import Symbol, Var, deref
 
-__all__ = ["Elemental", "MemoryElemental", "FactElemental", "RuleElemental", "new_guid", "index_positions"]
+__all__ = ["Elemental", "MemoryElemental", "FactElemental", "RuleElemental", "new_guid", "index_positions",
+           "index_add"]
 
 _NOTHING: tuple = ()
 
@@ -85,6 +86,16 @@ class _Bucket:
     def __init__(self) -> None:
         self.entries: list = []
         self.indexes: dict[int, dict | None] = {}
+
+
+def index_add(index: dict, statement: tuple, pos: int) -> None:
+    """File a ground statement under its key at ``pos`` (appended: written order is kept)."""
+    k = index_key(statement[pos])
+    lst = index.get(k)
+    if lst is None:
+        index[k] = [statement]
+    else:
+        lst.append(statement)
 
 
 def _entry_key(entry: Any, pos: int) -> Any:
@@ -167,12 +178,7 @@ class MemoryElemental:
                 b.indexes = {pos: {} for pos in self.positions if pos < len(s)}
             for pos, index in b.indexes.items():
                 if index is not None:
-                    k = index_key(s[pos])
-                    lst = index.get(k)
-                    if lst is None:
-                        index[k] = [s]
-                    else:
-                        lst.append(s)
+                    index_add(index, s, pos)
 
     def retract(self, args: tuple, matches) -> bool:
         return self.retract_entry(args, matches) is not None

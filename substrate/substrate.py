@@ -30,7 +30,7 @@ from lang.clauses import index_key
 from lang.terms import Compound, Symbol, Var, deref, resolve, term_depth_safe, to_python
 
 from . import tome_elemental  # noqa: F401  (registers the tome.* primitives)
-from .elemental import Elemental, FactElemental, MemoryElemental, RuleElemental, index_positions
+from .elemental import Elemental, FactElemental, MemoryElemental, RuleElemental, index_add, index_positions
 
 __all__ = ["Substrate", "Answer", "PartialAnswer"]
 
@@ -505,12 +505,7 @@ class _MergedFacts:
             return
         self.everything.append(entry)
         for pos, index in self.merged.items():
-            k = index_key(entry[pos])
-            lst = index.get(k)
-            if lst is None:
-                index[k] = [entry]
-            else:
-                lst.append(entry)
+            index_add(index, entry, pos)
 
     def __call__(self, args: list):
         if self.merged is None:
