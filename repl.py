@@ -110,7 +110,6 @@ def run_interactive(console) -> None:
     """Run the prompt-toolkit console until /quit or Ctrl-D."""
     from prompt_toolkit import PromptSession
     from prompt_toolkit.completion import Completer, Completion
-    from prompt_toolkit.history import FileHistory
     from prompt_toolkit.key_binding import KeyBindings
     from prompt_toolkit.lexers import Lexer
     from prompt_toolkit.styles import Style

@@ -23,10 +23,10 @@ from typing import Any, Iterator, Protocol
 
 from .clauses import (
     OP_ALL, OP_CALL, OP_COLLECT, OP_COUNT, OP_CUT, OP_CUTTO, OP_FAIL, OP_HUSH, OP_NOT, OP_NOTFAIL,
-    OP_PRIM, OP_TRUE, Clause, CompiledQuery, Goal, Slot, TCompound, TCons, build, unify_head,
+    OP_PRIM, OP_TRUE, CompiledQuery, Goal, build,
 )
 from .errors import EvaluationError, SeltzerError
-from .terms import NIL, Compound, Cons, Symbol, Var, deref, make_list, rebuild, resolve
+from .terms import Compound, Cons, Symbol, Var, make_list, rebuild, resolve
 
 __all__ = ["Knowledge", "Machine", "TimeUp", "copy_term"]
 
@@ -176,7 +176,6 @@ class Machine:
         """
         trail = self.trail
         unify = self.unify
-        bind = self.bind
         kb = self.kb
         ask = kb.ask
         cps: list = []

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from lang.errors import CommandError, SeltzerError
+from lang.errors import CommandError
 from lang.printer import show
 from lang.terms import NIL, Symbol, deref, list_items
 

@@ -14,8 +14,8 @@ from typing import Any, Callable, Iterable
 
 from lang.errors import CommandError, Location, ParseError, SeltzerError
 from lang.parser import parse_term
-from lang.printer import show, show_number
-from lang.terms import Compound, Symbol, Var
+from lang.printer import show
+from lang.terms import Compound, Var
 
 __all__ = ["Console", "is_complete", "classify", "split_command", "completions", "format_elapsed", "highlight"]
 

@@ -8,19 +8,18 @@ only builds elementals and installs them, overlapping with the workers still par
 from __future__ import annotations
 
 import multiprocessing
-import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from lang.clauses import Clause, compile_entry
+from lang.clauses import compile_entry
 from lang.errors import CompileError, DataError, SeltzerError
 from lang.parser import parse_program
 from lang.primitives import REGISTRY
 from lang.program import Definition
-from lang.terms import NIL, Symbol, deref
+from lang.terms import Symbol, deref
 
 from .elemental import FactElemental, RuleElemental, index_positions
 

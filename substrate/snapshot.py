@@ -18,7 +18,7 @@ from lang.errors import DataError, SeltzerError
 from lang.printer import show, show_entry, show_symbol
 from lang.terms import Symbol
 
-from .loader import CompiledDefinition, compile_definitions, read_text
+from .loader import CompiledDefinition, compile_definitions
 
 __all__ = ["save", "save_kb", "save_kbz", "load_kbz", "definition_text"]
 

@@ -12,25 +12,23 @@ from __future__ import annotations
 
 import gc
 import os
-import warnings
 import threading
-from itertools import islice
-import time
+import warnings
 from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
 from typing import Any, Callable, Iterable, Iterator
 
-from lang.clauses import build, compile_entry, compile_query, is_ground
-from lang.errors import CompileError, SeltzerError
+from lang.clauses import build, compile_entry, compile_query, index_key, is_ground
+from lang.errors import SeltzerError
 from lang.parser import parse_query
 from lang.primitives import REGISTRY
-from lang.program import Definition, Statement
+from lang.program import Statement
 from lang.solver import Machine, copy_term
-from lang.clauses import index_key
-from lang.terms import Compound, Symbol, Var, deref, resolve, term_depth_safe, to_python
+from lang.terms import Compound, Symbol, Var, resolve, term_depth_safe, to_python
 
 from . import tome_elemental  # noqa: F401  (registers the tome.* primitives)
-from .elemental import Elemental, FactElemental, MemoryElemental, RuleElemental, index_add, index_positions
+from .elemental import Elemental, FactElemental, MemoryElemental, index_add
 
 __all__ = ["Substrate", "Answer", "PartialAnswer"]
 

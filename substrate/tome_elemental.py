@@ -14,9 +14,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from lang.errors import ArgumentError, EvaluationError, StoreError
+from lang.errors import ArgumentError, StoreError
 from lang.primitives import primitive
-from lang.terms import NIL, Symbol, Var, deref, make_list
+from lang.terms import NIL, Symbol, deref, make_list
 
 from .elemental import new_guid
 

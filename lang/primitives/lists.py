@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import cmp_to_key
 
-from ..terms import NIL, Compound, Cons, Symbol, Var, deref, make_list
+from ..terms import Compound, Cons, Symbol, Var, deref, make_list
 from .registry import primitive
 
 

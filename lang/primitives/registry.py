@@ -177,7 +177,7 @@ def _generate(name: str, kinds: tuple, impl: Callable) -> Callable:
             if k == "text":
                 lines.append(f"    if t is Symbol and {a} is not NIL:")
                 lines.append(f"        {a} = {a}.name")
-                lines.append(f"    elif t is not str:")
+                lines.append("    elif t is not str:")
             else:
                 lines.append(f"    if not {_KIND_TEST[k]}:")
             lines.append(f"        fail(NAME, {i + 1}, {k!r}, {a}, loc)")
