@@ -86,7 +86,6 @@ class Machine:
         self.hushed = False
         self.partial = False
         self.unknown: set[tuple[str, int]] = set()
-        self._cps_ref: list = []
 
     # -- bindings --------------------------------------------------------------------------
     def bind(self, v: Var, t: Any) -> None:
@@ -176,10 +175,8 @@ class Machine:
         """
         trail = self.trail
         unify = self.unify
-        kb = self.kb
-        ask = kb.ask
+        ask = self.kb.ask
         cps: list = []
-        self._cps_ref = cps
         truth = 1.0
         steps = 0
         deadline = (time.monotonic() + self.ttl) if self.ttl else None
