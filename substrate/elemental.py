@@ -21,7 +21,7 @@ from lang.errors import CompileError
 from lang.terms import Symbol, Var, deref
 
 __all__ = ["Elemental", "MemoryElemental", "FactElemental", "RuleElemental", "new_guid", "index_positions",
-           "index_add"]
+           "index_add", "snapshot"]
 
 _NOTHING: tuple = ()
 
@@ -288,6 +288,13 @@ class RuleElemental(MemoryElemental):
         return sum(1 for b in self.buckets.values() for e in b.entries if type(e) is Clause and e.body)
 
 
+def snapshot(entries: list):
+    """What a call enumerates: the entries as they are now (the logical update view). Lists
+    are appended to in place, so a short list is copied and a long one read up to its
+    current length."""
+    return entries[:] if len(entries) < 64 else islice(entries, len(entries))
+
+
 def _fact_asker(b: _Bucket):
     """Answer from the smallest bucket of a bound indexed position, else every entry.
 
@@ -314,10 +321,7 @@ def _fact_asker(b: _Bucket):
                 best = found
                 if not found:
                     break
-        if best is None:
-            entries = b.entries
-            return islice(entries, len(entries))
-        return best[:] if len(best) < 64 else islice(best, len(best))
+        return snapshot(b.entries if best is None else best)
     return ask
 
 

@@ -16,7 +16,6 @@ import threading
 import warnings
 from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
-from itertools import islice
 from typing import Any, Callable, Iterable, Iterator
 
 from lang.clauses import build, compile_entry, compile_query, index_key, is_ground
@@ -28,7 +27,7 @@ from lang.solver import Machine, copy_term
 from lang.terms import Compound, Symbol, Var, resolve, term_depth_safe, to_python
 
 from . import tome_elemental  # noqa: F401  (registers the tome.* primitives)
-from .elemental import Elemental, FactElemental, MemoryElemental, index_add
+from .elemental import Elemental, FactElemental, MemoryElemental, index_add, snapshot
 
 __all__ = ["Substrate", "Answer", "PartialAnswer"]
 
@@ -516,9 +515,8 @@ class _MergedFacts:
                     break
                 x = r
             if type(x) is not Var:
-                found = index.get(index_key(x), ())
-                return found[:] if len(found) < 64 else islice(found, len(found))
-        return islice(self.everything, len(self.everything))
+                return snapshot(index.get(index_key(x), ()))
+        return snapshot(self.everything)
 
 
 def _route(els: list, arity: int):
