@@ -18,7 +18,7 @@ from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Iterator
 
-from lang.clauses import build, compile_entry, compile_query, index_key, is_ground
+from lang.clauses import build, compile_entry, compile_query, is_ground
 from lang.errors import SeltzerError
 from lang.parser import parse_query
 from lang.primitives import REGISTRY
@@ -27,7 +27,8 @@ from lang.solver import Machine, copy_term
 from lang.terms import Compound, Symbol, Var, resolve, term_depth_safe, to_python
 
 from . import tome_elemental  # noqa: F401  (registers the tome.* primitives)
-from .elemental import Elemental, FactElemental, MemoryElemental, index_add, snapshot
+from .elemental import Elemental, FactElemental, MemoryElemental
+from .router import MergedFacts, make_route
 
 __all__ = ["Substrate", "Answer", "PartialAnswer"]
 
@@ -166,7 +167,7 @@ class Substrate:
                     els.sort(key=lambda e: order[e.guid])
         self._anyarity = anyarity
         self._holders = holders
-        self._routes = {key: _route(els, key[1]) for key, els in holders.items()}
+        self._routes = {key: make_route(els, key[1]) for key, els in holders.items()}
         return self._routes
 
     def _route_any(self, label: str, arity: int):
@@ -175,14 +176,14 @@ class Substrate:
         if not els:
             return None
         self._holders[(label, arity)] = list(els)
-        route = self._routes[(label, arity)] = _route(els, arity)
+        route = self._routes[(label, arity)] = make_route(els, arity)
         return route
 
     def prepare(self, label: str) -> None:
         """Build ``label``'s routes and merged indexes now (after /poke), not on the next query."""
         routes = self._routes if self._routes is not None else self._build_routes()
         for (lab, _arity), route in routes.items():
-            if lab == label and type(route) is _MergedFacts and route.merged is None:
+            if lab == label and type(route) is MergedFacts and route.merged is None:
                 route._build()
 
     def holders(self, label: str, arity: int) -> list:
@@ -240,7 +241,7 @@ class Substrate:
             _tell_any(target, entry)
         if isinstance(target, MemoryElemental):
             self.journal(lambda: target.forget(entry))
-        if type(route) is _MergedFacts:
+        if type(route) is MergedFacts:
             if route.last is target and type(entry) is tuple:
                 route.appended(entry)  # the newest elemental is last: merged order still holds
             else:
@@ -452,104 +453,6 @@ class Substrate:
             "queries": self.counters["queries"], "inferences": self.counters["inferences"],
             "triggers": self.counters["triggers"], "memory": _rss(),
         }
-
-
-class _MergedFacts:
-    """The route of a label held by several fact elementals: their indexes merged into one.
-
-    A goal with a bound indexed argument costs one dict lookup instead of one per elemental
-    (the spec's fan-out bar: 22 elementals within 2x of one). Built lazily on first use;
-    the substrate drops it (by rebuilding routes) whenever the elementals change, except
-    for statements appended to the newest one, which :meth:`appended` adds in place.
-    """
-
-    __slots__ = ("els", "arity", "last", "positions", "merged", "everything")
-
-    def __init__(self, els: list, arity: int) -> None:
-        self.els = els
-        self.arity = arity
-        self.last = els[-1]
-        common = None
-        for e in els:
-            ps = {p for p in e.positions if p < arity}
-            common = ps if common is None else common & ps
-        self.positions = sorted(common or ())
-        self.merged: dict[int, dict] | None = None
-        self.everything: list | None = None
-
-    def _build(self) -> None:
-        self.everything = [x for e in self.els for x in e.buckets[self.arity].entries]
-        merged = {}
-        for pos in self.positions:
-            index: dict = {}
-            for e in self.els:
-                part = e.buckets[self.arity].indexes.get(pos)
-                if part is None:
-                    break
-                for k, lst in part.items():
-                    have = index.get(k)
-                    if have is None:
-                        index[k] = list(lst)
-                    else:
-                        have.extend(lst)
-            else:
-                merged[pos] = index
-        self.merged = merged
-
-    def appended(self, entry: tuple) -> None:
-        """Add a statement just appended to the newest elemental."""
-        if self.merged is None:
-            return
-        self.everything.append(entry)
-        for pos, index in self.merged.items():
-            index_add(index, entry, pos)
-
-    def __call__(self, args: list):
-        if self.merged is None:
-            self._build()
-        for pos, index in self.merged.items():
-            x = args[pos]
-            while type(x) is Var:
-                r = x.ref
-                if r is None:
-                    break
-                x = r
-            if type(x) is not Var:
-                return snapshot(index.get(index_key(x), ()))
-        return snapshot(self.everything)
-
-
-def _route(els: list, arity: int):
-    """The function answering ``label/arity`` goals from these elementals, in order."""
-    askers = [e.asker(arity) if hasattr(e, "asker") else e.ask for e in els]
-    if len(askers) == 1:
-        return askers[0]
-    if all(type(e) is FactElemental for e in els):
-        return _MergedFacts(els, arity)
-    if all(isinstance(e, MemoryElemental) for e in els):
-        return _gather(askers)
-    return _fan_out(askers)
-
-
-def _gather(askers: list):
-    """Ask in-memory elementals in turn and concatenate: their answers are lists already,
-    and one C-level ``extend`` per elemental beats a generator step per alternative."""
-    def ask(args):
-        out = []
-        for asker in askers:
-            found = asker(args)
-            if found:
-                out += found
-        return out
-    return ask
-
-
-def _fan_out(askers: list):
-    """Ask several elementals in turn (creation order), lazily."""
-    def ask(args):
-        for asker in askers:
-            yield from asker(args)
-    return ask
 
 
 def statement_entry(args: tuple):
