@@ -150,7 +150,12 @@ def _save(console, path, which=None):
         else:
             raise CommandError(f"/save: argument 2: expected a label or a list of GUIDs, found {show(which)}")
     t0 = time.perf_counter()
-    n = save(p, els)
+    bar = console.progress("save", len(els)) if console.progress and len(els) > 1 else None
+    try:
+        n = save(p, els, bar)
+    finally:
+        if bar:
+            bar(None)
     return f"saved {_plural(len(els), 'elemental')} ({n} entries) to {p} in {format_elapsed(time.perf_counter() - t0)}"
 
 
@@ -303,8 +308,15 @@ def _optimize(console, label):
     if not stores:
         raise CommandError(f"/optimize: no store elemental holds {lab}")
     t0 = time.perf_counter()
-    for e in stores:
-        e.optimize()
+    bar = console.progress("optimize", len(stores)) if console.progress else None
+    try:
+        for k, e in enumerate(stores):
+            e.optimize()
+            if bar:
+                bar(k + 1)
+    finally:
+        if bar:
+            bar(None)
     return f"optimized {_plural(len(stores), 'store')} in {format_elapsed(time.perf_counter() - t0)}"
 
 

@@ -76,32 +76,37 @@ def _atomic_write(path: str, write) -> None:
         raise
 
 
-def save(path: str, elementals: list) -> int:
-    """Write elementals to ``path`` (.kbz snapshot or .kb text); returns the entries written."""
+def save(path: str, elementals: list, progress=None) -> int:
+    """Write elementals to ``path`` (.kbz snapshot or .kb text); returns the entries written.
+    ``progress(done)`` is called after each elemental."""
     if path.endswith(".kbz"):
-        return save_kbz(path, elementals)
-    return save_kb(path, elementals)
+        return save_kbz(path, elementals, progress)
+    return save_kb(path, elementals, progress)
 
 
-def save_kb(path: str, elementals: list) -> int:
+def save_kb(path: str, elementals: list, progress=None) -> int:
     """Write elementals as readable knowledge text."""
     count = 0
     chunks = [f"// saved by seltzer: {len(elementals)} elementals\n"]
-    for e in elementals:
+    for k, e in enumerate(elementals):
         entries = e.entries() if e.cls in ("facts", "rules") else []
         count += len(entries)
         chunks.append(definition_text(e, entries))
+        if progress:
+            progress(k + 1)
     data = "\n".join(chunks).encode("utf-8")
     _atomic_write(path, lambda f: f.write(data))
     return count
 
 
-def save_kbz(path: str, elementals: list) -> int:
+def save_kbz(path: str, elementals: list, progress=None) -> int:
     """Write elementals as a msgpack snapshot: ground facts packed, the rest as text."""
     from .codec import pack_many
     count = 0
     items = []
-    for e in elementals:
+    for k, e in enumerate(elementals):
+        if progress:
+            progress(k)
         if e.cls == "facts":
             entries = e.entries()
             ground = [x for x in entries if type(x) is tuple]
