@@ -27,7 +27,7 @@ __all__ = [
 
 OP_CALL, OP_PRIM, OP_CUT, OP_NOT, OP_TRUE, OP_FAIL, OP_ALL, OP_COUNT, OP_HUSH = range(9)
 # internal operations the solver pushes for itself
-OP_NOTFAIL, OP_COLLECT, OP_CUTTO = 20, 21, 22
+OP_NOTFAIL, OP_COLLECT = 20, 21
 
 
 class Slot:

@@ -22,7 +22,7 @@ import time
 from typing import Any, Iterator, Protocol
 
 from .clauses import (
-    OP_ALL, OP_CALL, OP_COLLECT, OP_COUNT, OP_CUT, OP_CUTTO, OP_FAIL, OP_HUSH, OP_NOT, OP_NOTFAIL,
+    OP_ALL, OP_CALL, OP_COLLECT, OP_COUNT, OP_CUT, OP_FAIL, OP_HUSH, OP_NOT, OP_NOTFAIL,
     OP_PRIM, OP_TRUE, CompiledQuery, Goal, build,
 )
 from .errors import EvaluationError, SeltzerError
@@ -373,7 +373,7 @@ class Machine:
                     # ~G: if G succeeds, cut back past the resume point and fail; else resume
                     barrier = len(cps)
                     cps.append([_RESUME, len(trail), truth, rest])
-                    cont = (g.sub, 0, fr, len(cps), (_NOTFAIL_GOALS(barrier), 0, fr, barrier, None))
+                    cont = (g.sub, 0, fr, len(cps), ((Goal(OP_NOTFAIL, args=(barrier,)),), 0, fr, barrier, None))
                     continue
 
                 if op == OP_NOTFAIL:
@@ -405,16 +405,8 @@ class Machine:
                     cont = rest
                     continue
 
-                if op == OP_CUTTO:
-                    del cps[g.args[0]:]
-                    cont = rest
-                    continue
-
                 raise EvaluationError(f"internal: unknown goal operation {op}", g.loc)
 
         finally:
             self.inferences += steps
 
-
-def _NOTFAIL_GOALS(barrier: int) -> tuple:
-    return (Goal(OP_NOTFAIL, args=(barrier,)),)

@@ -22,7 +22,7 @@ if hasattr(sys, "set_int_max_str_digits"):
 
 __all__ = [
     "Symbol", "NIL", "Cons", "Compound", "Var", "sym",
-    "deref", "resolve", "rebuild", "make_list", "list_items", "is_callable_term", "term_depth_safe",
+    "deref", "resolve", "rebuild", "make_list", "list_items", "term_depth_safe",
     "to_python", "from_python",
 ]
 
@@ -165,11 +165,6 @@ def list_items(t: Any) -> tuple[list, Any]:
         items.append(t.head)
         t = deref(t.tail)
     return items, t
-
-
-def is_callable_term(t: Any) -> bool:
-    """True for a term that can name a statement: a symbol or a compound."""
-    return type(t) is Compound or (type(t) is Symbol and t is not NIL)
 
 
 def rebuild(t: Any, leaf, make_list_=None, make_compound=None) -> Any:

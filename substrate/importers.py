@@ -100,13 +100,8 @@ def _store(sub, label: str, statements: list[tuple], mode: ImportMode, progress_
     """Store or declare the statements; returns how many elementals were created."""
     before = len(sub.elementals)
     if mode.kind == "bundle":
-        props = {}
-        for e in sub.with_label(label):
-            if "index" in e.properties:
-                props["index"] = e.properties["index"]
-                break
         for i in range(0, len(statements), mode.n):
-            sub.add(FactElemental(label, statements[i:i + mode.n], props))
+            sub.install_bundle(label, statements[i:i + mode.n])
             if progress_bar:
                 progress_bar(min(i + mode.n, len(statements)))
     elif mode.kind == "assert":

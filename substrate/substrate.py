@@ -295,9 +295,10 @@ class Substrate:
         if len(pend[1]) >= n:
             stmts = pend[1]
             pend[1] = []
-            self._install_bundle(label, stmts)
+            self.install_bundle(label, stmts)
 
-    def _install_bundle(self, label: str, stmts: list) -> None:
+    def install_bundle(self, label: str, stmts: list) -> None:
+        """Make a fact elemental of ``stmts``, copying the ``index`` of the label's elementals."""
         props = {}
         for e in self.with_label(label):
             if "index" in e.properties:
@@ -311,7 +312,7 @@ class Substrate:
             if pend[1]:
                 stmts = pend[1]
                 pend[1] = []
-                self._install_bundle(label, stmts)
+                self.install_bundle(label, stmts)
         self._pending.clear()
 
     def declare_statement(self, label: str, args: tuple) -> None:
