@@ -34,7 +34,7 @@ def _serve_tome(argv: list[str]) -> int:
     p.add_argument("--port", type=int, default=8080)
     a = p.parse_args(argv)
     from lang.errors import SeltzerError
-    from substrate.webtome import serve
+    from substrate.tome.web import serve
     try:
         serve(a.folder, a.port)
     except SeltzerError as e:
@@ -115,7 +115,7 @@ def run_interactive(console) -> None:
     from prompt_toolkit.styles import Style
 
     from lang.primitives import REGISTRY
-    from substrate.commands import COMMANDS
+    from substrate.console.commands import COMMANDS
     from substrate.console import completions, highlight, is_complete
 
     class _Completer(Completer):

@@ -16,7 +16,7 @@ report):
     count(#gene.find("GATTACA", _), :n), fragments indexed  <= 5 s (goal <= 1 s); the count
         must equal kb/ecoli/truth.py's
     the same search with the fragments in an LMDB store elemental (class = store), and the
-    ratio store / in-memory -- "n/a" while substrate/store_elemental.py does not exist
+    ratio store / in-memory -- "n/a" while substrate/store/elemental.py does not exist
 
 Imports run on a fresh copy of their label (the previous one dropped first); best of 3
 (``--quick``: best of 1, fewer random queries). The results are checked (statement counts, one
@@ -199,7 +199,7 @@ def frag_queries(b: Bench, fasta: Path, n_whole: int, n_solver: int) -> tuple[fl
 def store_gattaca(b: Bench, fasta: Path, expected: int, repeats: int) -> tuple[float | None, str]:
     """GATTACA with the fragments in a class = store elemental: (seconds, note)."""
     from substrate.loader import ELEMENTAL_CLASSES
-    if "store" not in ELEMENTAL_CLASSES or importlib.util.find_spec("substrate.store_elemental") is None:
+    if "store" not in ELEMENTAL_CLASSES or importlib.util.find_spec("substrate.store.elemental") is None:
         return None, "n/a (not built yet)"
     tmp = tempfile.mkdtemp(prefix="seltzer-ecoli-")
     sub = b.sub

@@ -25,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from substrate.tome import Tome, _parse_fast, import_tome  # noqa: E402
+from substrate.tome.tome import Tome, _parse_fast, import_tome  # noqa: E402
 
 WINDOW = 8192
 

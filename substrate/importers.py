@@ -134,7 +134,7 @@ def _truncate(target: FactElemental, statements: list) -> None:
 
 
 def _report(kind: str, n: int, what: str, label: str, arity: int, mode: ImportMode, made: int, dt: float) -> str:
-    from .console import format_elapsed
+    from .units import format_elapsed
     rate = f", {n / dt / 1000:.0f}k {what}/s" if dt > 0 and n else ""
     how = {"declare": "declared", "bundle": f"bundled by {mode.n} into {made} elementals",
            "assert": "asserted"}[mode.kind]

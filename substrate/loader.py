@@ -120,12 +120,12 @@ def _make_rules(cd: CompiledDefinition):
 
 
 def _make_store(cd: CompiledDefinition):
-    from .store_elemental import StoreElemental
+    from .store.elemental import StoreElemental
     return StoreElemental.from_definition(cd)
 
 
 def _make_tome(cd: CompiledDefinition):
-    from .tome_elemental import TomeElemental
+    from .tome.elemental import TomeElemental
     return TomeElemental.from_definition(cd)
 
 

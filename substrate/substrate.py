@@ -26,7 +26,7 @@ from lang.program import Statement
 from lang.solver import Machine, copy_term
 from lang.terms import Compound, Symbol, Var, resolve, term_depth_safe, to_python
 
-from . import tome_elemental  # noqa: F401  (registers the tome.* primitives)
+from .tome import elemental as _tome_elemental  # noqa: F401  (registers the tome.* primitives)
 from .elemental import Elemental, FactElemental, MemoryElemental
 from .router import MergedFacts, make_route
 

@@ -13,8 +13,9 @@ from lang.primitives import REGISTRY
 from lang.printer import show
 from lang.terms import Symbol
 from substrate import Substrate
-from substrate.commands import COMMANDS
-from substrate.console import (Console, classify, completions, format_elapsed, highlight, is_complete,
+from substrate.console.commands import COMMANDS
+from substrate.units import format_elapsed
+from substrate.console import (Console, classify, completions, highlight, is_complete,
                                split_command)
 
 from kbgen import isolated_home  # noqa: F401  (autouse fixture: HOME in a temporary folder)

@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from numpy.lib import format as npformat
 
 from lang.errors import DataError, EvaluationError, StoreError
-from substrate import tome as tome_module
-from substrate.tome import Tome, _parse_fast, _parse_slow, import_tome
-from substrate.webtome import PALETTE, draw, encode_png, make_app, serve
+from substrate.tome import tome as tome_module
+from substrate.tome.tome import Tome, _parse_fast, _parse_slow, import_tome
+from substrate.tome.web import PALETTE, draw, encode_png, make_app, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -43,7 +43,7 @@ import msgpack
 from lang.errors import StoreError
 from lang.terms import Symbol, Var, deref
 
-from .codec import (
+from ..codec import (
     WILDCARD_KEY, CodecError, index_key, key_for, pack_statement, term_key, unpack_statement,
 )
 

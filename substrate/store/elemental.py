@@ -25,7 +25,7 @@ from lang.primitives import REGISTRY
 from lang.program import Statement
 from lang.terms import Symbol, Var, deref
 
-from .elemental import index_positions, new_guid
+from ..elemental import index_positions, new_guid
 from .store import StatementStore
 
 __all__ = ["StoreElemental", "BATCH"]

@@ -89,7 +89,7 @@ def _elementals_for(console, label_or_guid: str) -> list:
 def _load(console, *paths):
     """Load .kb (text) or .kbz (snapshot) files; several files are parsed concurrently.
     A file with an error loads nothing; the other files still load."""
-    from .console import format_elapsed
+    from ..units import format_elapsed
     files = []
     for i, p in enumerate(paths):
         items, tail = list_items(p)
@@ -117,7 +117,7 @@ def _load(console, *paths):
 
 
 def _load_with(console, files, bar):
-    from .loader import load_files
+    from ..loader import load_files
     try:
         return load_files(console.sub, files, progress=lambda done, total: bar(done))
     finally:
@@ -127,8 +127,8 @@ def _load_with(console, files, bar):
 @command("save", "/save(path) | /save(path, label) | /save(path, [guid, ...])", 1, 2)
 def _save(console, path, which=None):
     """Write elementals to a .kb (readable text) or .kbz (msgpack snapshot) file, atomically."""
-    from .console import format_elapsed
-    from .snapshot import save
+    from ..units import format_elapsed
+    from ..snapshot import save
     p = text_arg("save", 1, path)
     sub = console.sub
     if which is None:
@@ -166,7 +166,7 @@ def _import_txt(console, path, label, limit=-1, flags=NIL):
     """Each line of a text file becomes label(n, "line"), n from 0; at most max lines (-1: all).
     Without flags the statements are declared (rules of the label are triggered);
     [bundle(n)] stores them in fact elementals of n statements; [assert] in one elemental."""
-    from .importers import import_txt
+    from ..importers import import_txt
     return import_txt(console.sub, text_arg("import.txt", 1, path), text_arg("import.txt", 2, label),
                       int_arg("import.txt", 3, limit), flags, console.progress)
 
@@ -175,7 +175,7 @@ def _import_txt(console, path, label, limit=-1, flags=NIL):
 def _import_csv(console, path, label, limit=-1, options=NIL):
     """Each CSV/TSV row becomes label(f1, ..., fk); numbers become numbers. Options:
     sep("\\t"), header (skip the first row), bundle(n), assert."""
-    from .importers import import_csv
+    from ..importers import import_csv
     return import_csv(console.sub, text_arg("import.csv", 1, path), text_arg("import.csv", 2, label),
                       int_arg("import.csv", 3, limit), options, console.progress)
 
@@ -183,8 +183,8 @@ def _import_csv(console, path, label, limit=-1, options=NIL):
 @command("import.tome", "/import.tome(path, folder, seqid)", 3, 3)
 def _import_tome(console, path, folder, seqid):
     """Convert one sequence's transcriptome text file into posn/data .npy files in folder."""
-    from .console import format_elapsed
-    from .tome_elemental import import_tome_command
+    from ..units import format_elapsed
+    from ..tome.elemental import import_tome_command
     t0 = time.perf_counter()
     seq = deref(seqid)
     seq = seq if type(seq) is int else text_arg("import.tome", 3, seq)
@@ -199,7 +199,7 @@ def _import_tome(console, path, folder, seqid):
 @command("poke", "/poke(label, property, value)", 3, 3)
 def _poke(console, label, prop, value):
     """Set a property on every elemental with that label; index changes rebuild indexes."""
-    from .elemental import index_positions
+    from ..elemental import index_positions
     lab = text_arg("poke", 1, label)
     name = text_arg("poke", 2, prop)
     value = deref(value)
@@ -302,7 +302,7 @@ def _drop(console, which):
 @command("optimize", "/optimize(label)", 1, 1)
 def _optimize(console, label):
     """Compact the LMDB store(s) with that label (compacting copy, then atomic swap)."""
-    from .console import format_elapsed
+    from ..units import format_elapsed
     lab = text_arg("optimize", 1, label)
     stores = [e for e in _elementals_for(console, lab) if e.cls == "store"]
     if not stores:

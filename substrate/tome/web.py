@@ -34,7 +34,7 @@ import numpy as np
 import png
 
 from lang.errors import SeltzerError, StoreError
-from substrate.tome import Tome
+from .tome import Tome
 
 __all__ = ["make_app", "make_tome_server", "serve", "draw", "encode_png", "PALETTE"]
 

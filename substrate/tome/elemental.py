@@ -18,7 +18,7 @@ from lang.errors import ArgumentError, StoreError
 from lang.primitives import primitive
 from lang.terms import NIL, Symbol, deref, make_list
 
-from .elemental import new_guid
+from ..elemental import new_guid
 
 __all__ = ["TomeElemental", "import_tome_command", "open_tome"]
 

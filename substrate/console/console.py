@@ -17,7 +17,9 @@ from lang.parser import parse_term
 from lang.printer import show
 from lang.terms import Compound, Var
 
-__all__ = ["Console", "is_complete", "classify", "split_command", "completions", "format_elapsed", "highlight"]
+from ..units import format_elapsed
+
+__all__ = ["Console", "is_complete", "classify", "split_command", "completions", "highlight"]
 
 _DEFINITION = re.compile(r"\s*[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*\s*\{")
 _COMMAND = re.compile(r"/([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\s*(.*)\Z", re.S)
@@ -162,15 +164,6 @@ def completions(text: str, labels: Iterable[str], commands: Iterable[str], primi
         return []
     return sorted(p for p in primitives if p.startswith(word))
 
-
-def format_elapsed(seconds: float) -> str:
-    """Human time: '0.41 ms', '12.3 ms', '1.52 s' (the unit is chosen after rounding)."""
-    ms = seconds * 1000
-    if round(ms, 2) < 10:
-        return f"{ms:.2f} ms"
-    if round(ms, 1) < 1000:
-        return f"{ms:.1f} ms"
-    return f"{seconds:.2f} s"
 
 
 class Console:
