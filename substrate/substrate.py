@@ -106,7 +106,8 @@ class Substrate:
     def add(self, elemental: Elemental) -> Elemental:
         """Install an elemental (it answers queries from now on). With a cluster, a new fact
         elemental (a bundle, a first assert) is placed on it."""
-        if self.cluster is not None and type(elemental) is FactElemental:
+        if self.cluster is not None and type(elemental) is FactElemental \
+                and elemental.properties.get("host") is not Symbol("local"):
             elemental = self.cluster.adopt(elemental)
         with self.lock:
             self.elementals[elemental.guid] = elemental

@@ -41,7 +41,7 @@ def _host_actor(ray):
     global _actor_class
     if _actor_class is None:
         from .host import Host
-        _actor_class = ray.remote(num_cpus=1)(Host)
+        _actor_class = ray.remote(num_cpus=0)(Host)  # hosts mostly wait: reserve no CPU
     return _actor_class
 
 

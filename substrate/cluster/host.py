@@ -228,5 +228,9 @@ class Host:
         """GUIDs of the elementals placed here."""
         return list(self.sub.elementals)
 
+    def open_scans(self) -> int:
+        """How many scans are open (paged, not finished nor cancelled)."""
+        return len(self.cursors)
+
     def ping(self) -> int:
         return self.slot
