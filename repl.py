@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
 import os
 import sys
 
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         _parser().error("--ttl and --workers must be positive")
     from substrate import Substrate
     from substrate.console import Console
+    from substrate.console.reader import read_lines
 
     # The engine allocates many short-lived objects; Python's default generation-0 threshold
     # (700) makes the collector the largest single cost of a proof (bench/classic.py --profile).
@@ -75,21 +77,30 @@ def main(argv: list[str] | None = None) -> int:
             gc.freeze()  # what was loaded stays: keep it out of every later collection
         if args.script:
             try:
-                with open(args.script, encoding="utf-8") as f:
-                    lines = f.read().splitlines()
-            except (OSError, UnicodeDecodeError) as e:
-                print(f"seltzer: cannot read script {args.script}: {e}", file=sys.stderr)
+                f = open(args.script, encoding="utf-8", newline="\n")
+            except OSError as e:
+                print(f"seltzer: cannot read script {args.script}: {e.strerror or e}", file=sys.stderr)
                 return 2
-            failures += console.run_script(lines, args.script)
+            with f:
+                try:
+                    failures += console.run_script(read_lines(f), args.script)
+                except UnicodeDecodeError:
+                    print(f"seltzer: cannot read script {args.script}: not UTF-8 text", file=sys.stderr)
+                    return 2
         for line in args.lines:
             if console.quit:
                 break
-            failures += console.run_script([line], None)
+            failures += console.run_text(line)
         if not args.script and not args.lines:
             if interactive:
                 run_interactive(console)
-            else:
-                failures += console.run_script(sys.stdin.read().splitlines(), "<stdin>")
+            else:  # piped: each input runs as soon as its last line has arrived
+                stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", newline="\n")
+                try:
+                    failures += console.run_script(read_lines(stdin), "<stdin>")
+                except UnicodeDecodeError:
+                    print("seltzer: cannot read <stdin>: not UTF-8 text", file=sys.stderr)
+                    return 2
     except KeyboardInterrupt:
         return 130
     finally:
@@ -157,7 +168,7 @@ def run_interactive(console) -> None:
         except EOFError:
             break
         try:
-            console.run_line(text)
+            console.run_text(text)
         except KeyboardInterrupt:
             console.out("% interrupted")
         except Exception as e:  # the console never dies: one line, a traceback only with --debug
