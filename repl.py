@@ -99,24 +99,18 @@ def main(argv: list[str] | None = None) -> int:
 
 # ---- the interactive console: prompt-toolkit wiring around substrate.console ----------------
 
-_STYLE = {
-    "comment": "#888888 italic", "string": "#2e8b57", "qsymbol": "#2e8b57", "command": "#b8860b bold",
-    "call": "#1e90ff bold", "variable": "#c71585", "number": "#cd5c5c", "primitive": "#008b8b",
-    "operator": "#b8860b",
-}
-
-
 def run_interactive(console) -> None:
     """Run the prompt-toolkit console until /quit or Ctrl-D."""
     from prompt_toolkit import PromptSession
     from prompt_toolkit.completion import Completer, Completion
     from prompt_toolkit.key_binding import KeyBindings
-    from prompt_toolkit.lexers import Lexer
-    from prompt_toolkit.styles import Style
+    from prompt_toolkit.lexers import PygmentsLexer
+    from prompt_toolkit.styles.pygments import style_from_pygments_dict
 
     from lang.primitives import REGISTRY
     from substrate.console.commands import COMMANDS
-    from substrate.console import completions, highlight, is_complete
+    from lang.highlight import STYLE, SeltzerLexer
+    from substrate.console import completions, is_complete
 
     class _Completer(Completer):
         def get_completions(self, document, complete_event):
@@ -125,14 +119,6 @@ def run_interactive(console) -> None:
                 word = cand.lstrip("/#")
                 typed = len(text) - len(text.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_."))
                 yield Completion(word, start_position=-typed)
-
-    class _Lexer(Lexer):
-        def lex_document(self, document):
-            lines = document.lines
-
-            def line_tokens(i):
-                return [("class:" + k if k else "", t) for k, t in highlight(lines[i])]
-            return line_tokens
 
     keys = KeyBindings()
 
@@ -145,8 +131,8 @@ def run_interactive(console) -> None:
             buf.insert_text("\n")
 
     history = _history(os.path.expanduser("~/.seltzer_history"))
-    session = PromptSession(history=history, completer=_Completer(), lexer=_Lexer(), key_bindings=keys,
-                            multiline=True, style=Style.from_dict(_STYLE), prompt_continuation="..  ")
+    session = PromptSession(history=history, completer=_Completer(), lexer=PygmentsLexer(SeltzerLexer),
+                            key_bindings=keys, multiline=True, style=style_from_pygments_dict(STYLE), prompt_continuation="..  ")
     console.progress = _progress_bars
     console.out("seltzer: /help lists commands and primitives; Ctrl-D quits")
     while not console.quit:
