@@ -432,6 +432,12 @@ class Substrate:
             self.counters["inferences"] += m.inferences
             self.settle()
 
+    def table(self, text: str, ttl: float | None = None):
+        """Solve a query and return all its solutions as a :class:`~substrate.results.QueryTable`
+        (rows and columns, pandas/Arrow/CSV exports, an HTML table in Jupyter)."""
+        from .results import QueryTable
+        return QueryTable.run(self, text, ttl)
+
     def run(self, line: str) -> bool:
         """Run any console line (query or command); output goes to ``self.output``."""
         return self.console.run_line(line)

@@ -161,6 +161,18 @@ def _save(console, path, which=None):
 
 # ---- importers ----------------------------------------------------------------------------------
 
+@command("export", '/export(path, "query")', 2, 2)
+def _export(console, path, query):
+    """Write the solutions of a query to a CSV file, atomically: a header of the query's variable
+    names, then one line per solution (a symbol by its name, lists and compounds as the language
+    writes them, a `truth` column when some solution is not fully true)."""
+    from ..results import QueryTable
+    p = text_arg("export", 1, path)
+    table = QueryTable.run(console.sub, text_arg("export", 2, query), file="<export>")
+    table.to_csv(p)
+    return f"exported {table.summary()} to {p}"
+
+
 @command("import.txt", "/import.txt(path, label[, max[, flags]])", 2, 4)
 def _import_txt(console, path, label, limit=-1, flags=NIL):
     """Each line of a text file becomes label(n, "line"), n from 0; at most max lines (-1: all).
