@@ -2,6 +2,7 @@
 
     seltzer [FILE.kb|FILE.kbz ...] [--script FILE] [-e LINE]... [--json] [--ttl S] [--workers N]
     seltzer serve-tome FOLDER [--port N]
+    seltzer check STORE [--quick] [--json]
 
 Everything but argument handling and prompt-toolkit wiring lives in substrate.console.
 """
@@ -45,11 +46,30 @@ def _serve_tome(argv: list[str]) -> int:
     return 0
 
 
+def _check(argv: list[str]) -> int:
+    """``seltzer check PATH [--quick] [--json]``: a store's health, read in a child process."""
+    p = argparse.ArgumentParser(prog="seltzer check", description="Check an LMDB store's health.")
+    p.add_argument("path")
+    p.add_argument("--quick", action="store_true", help="checksums and pages only, no cross-checks")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    a = p.parse_args(argv)
+    if "\0" in a.path:
+        print("error: a store path cannot contain a NUL byte", file=sys.stderr)
+        return 2
+    import json
+    from substrate.store.check import check_in_child, format_report
+    report = check_in_child(a.path, quick=a.quick)
+    print(json.dumps(report) if a.json else format_report(report))
+    return 0 if report["ok"] else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``seltzer`` command; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["serve-tome"]:
         return _serve_tome(argv[1:])
+    if argv[:1] == ["check"]:
+        return _check(argv[1:])
     args = _parser().parse_args(argv)
     if args.ttl <= 0 or (args.workers is not None and args.workers < 1):
         _parser().error("--ttl and --workers must be positive")
