@@ -1,5 +1,5 @@
 """The console (substrate/console.py): its pure helpers (is_complete, classify, split_command,
-completions, highlight, format_elapsed) and console transcripts -- input lines and the output
+completions, format_elapsed) and console transcripts -- input lines and the output
 they must print (SPEC §7, §10, §12; STYLE "repl.py" and "Tests")."""
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from lang.terms import Symbol
 from substrate import Substrate
 from substrate.console.commands import COMMANDS
 from substrate.units import format_elapsed
-from substrate.console import (Console, classify, completions, highlight, is_complete,
+from substrate.console import (Console, classify, completions, is_complete,
                                split_command)
 from substrate.console.reader import examine
 
@@ -172,33 +172,6 @@ def test_completions_of_primitives():
     assert completions("lst.", LABELS, COMMANDS, REGISTRY) == sorted(p for p in REGISTRY if p.startswith("lst."))
     assert completions("", LABELS, COMMANDS, REGISTRY) == []
     assert completions("sum(1, 2, :x) ", LABELS, COMMANDS, REGISTRY) == []
-
-
-# ---- highlight ----------------------------------------------------------------------------------
-
-CLASSES = {"", "comment", "string", "qsymbol", "command", "call", "variable", "number", "primitive", "operator"}
-
-
-@settings(max_examples=300)
-@given(st.one_of(st.text(max_size=60),
-                 st.text(alphabet='#:/*"\'\\(){}[];,.^!~-_ azAZ09e\n', max_size=60)))
-def test_highlight_pieces_concatenate_back_to_the_input(text):
-    pieces = highlight(text)
-    assert "".join(t for _, t in pieces) == text
-    assert all(k in CLASSES and t for k, t in pieces)
-
-
-def test_highlight_classes():
-    pieces = highlight('#gene.find("GATTACA", :n), sum(1, -2.5, :x) // note')
-    kinds = {t: k for k, t in pieces}
-    assert kinds["#gene.find"] == "call"
-    assert kinds['"GATTACA"'] == "string"
-    assert kinds[":n"] == "variable"
-    assert kinds["sum"] == "primitive"
-    assert kinds["-2.5"] == "number"
-    assert kinds["// note"] == "comment"
-    assert highlight("/load a.kb")[0] == ("command", "/load")
-    assert ("operator", ":-") in highlight("p { (:x) :- #q(:x); }")
 
 
 # ---- format_elapsed ---------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from lang.terms import Compound, Var
 from ..units import format_elapsed
 from .reader import Splitter, is_complete
 
-__all__ = ["Console", "is_complete", "classify", "split_command", "completions", "highlight"]
+__all__ = ["Console", "is_complete", "classify", "split_command", "completions"]
 
 _DEFINITION = re.compile(r"\s*[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*\s*\{")
 _COMMAND = re.compile(r"/([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\s*(.*)\Z", re.S)
@@ -338,34 +338,3 @@ def _solution_text(answer: dict, truth: float) -> str:
     if truth < 1.0:
         text += f" := {truth:.2f}"
     return text
-
-
-_HIGHLIGHT = re.compile(r"""
-    (?P<comment>//[^\n]*|/\*(?:.|\n)*?\*/)
-  | (?P<string>"(?:[^"\\]|\\.)*"?)
-  | (?P<qsymbol>'(?:[^'\\]|\\.)*'?)
-  | (?P<command>^\s*/[A-Za-z][A-Za-z0-9_.]*)
-  | (?P<call>\#[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)
-  | (?P<variable>:[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*|\b_\b)
-  | (?P<number>-?\b[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)
-  | (?P<primitive>[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*(?=\())
-  | (?P<operator>:-|:=|\^|!|~)
-""", re.VERBOSE | re.MULTILINE)
-
-
-def highlight(text: str) -> list[tuple[str, str]]:
-    """Split console input into (token class, text) pieces for syntax colouring.
-
-    Classes: comment, string, qsymbol, command, call, variable, number, primitive, operator,
-    and '' for everything else; the pieces concatenate back to ``text``.
-    """
-    out: list[tuple[str, str]] = []
-    pos = 0
-    for m in _HIGHLIGHT.finditer(text):
-        if m.start() > pos:
-            out.append(("", text[pos:m.start()]))
-        out.append((m.lastgroup, m.group()))
-        pos = m.end()
-    if pos < len(text):
-        out.append(("", text[pos:]))
-    return out
