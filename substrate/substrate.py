@@ -440,9 +440,27 @@ class Substrate:
         return self._console
 
     def load(self, *paths: str) -> list:
-        """Load .kb / .kbz files (several in parallel); each file is all-or-nothing."""
+        """Load .kb / .kbz files (several in parallel) as one transaction: when any file has
+        an error, nothing is kept and the first error is raised (a SeltzerError with
+        ``.where``; ``.results`` lists what each file did). Returns one LoadResult per file."""
         from .loader import load_files
-        return load_files(self, list(paths))
+        with self.lock:
+            outer = self.in_transaction()
+            if not outer:
+                self.begin()
+            try:
+                results = load_files(self, list(paths))
+                failed = [r.error for r in results if r.error is not None]
+                if failed:
+                    failed[0].results = results
+                    raise failed[0]
+            except BaseException:
+                if not outer:
+                    self.rollback()
+                raise
+            if not outer:
+                self.commit()
+            return results
 
     def load_text(self, text: str, file: str = "<text>") -> list:
         """Load knowledge definitions from text; all-or-nothing."""
@@ -453,12 +471,33 @@ class Substrate:
     def query(self, text: str, ttl: float | None = None) -> Iterator[Answer]:
         """Solve a query; yield each solution as a dict of Python values (see lang.terms.to_python).
 
+        The query is one transaction: other threads wait until it is exhausted or closed; an
+        error raises the project's exception (with ``.where``) and undoes what the query changed.
         When the time to live runs out, the solutions found so far are yielded and a
         :class:`PartialAnswer` warning is issued (``warnings``), as the console's summary does.
         """
         m = Machine(self, self.ttl if ttl is None else ttl)
-        for answer, _truth in self.solve(text, ttl, machine=m):
-            yield {k: to_python(v) for k, v in answer.items()}
+        with self.lock:
+            outer = self.in_transaction()
+            if not outer:
+                self.begin()
+            try:
+                for answer, _truth in self.solve(text, ttl, machine=m):
+                    yield {k: to_python(v) for k, v in answer.items()}
+            except GeneratorExit:
+                if not outer:
+                    self.commit()  # closed early: what the solutions so far did stays
+                raise
+            except RecursionError:
+                if not outer:
+                    self.rollback()
+                raise SeltzerError("nested too deeply (Python recursion limit)") from None
+            except BaseException:
+                if not outer:
+                    self.rollback()
+                raise
+            if not outer:
+                self.commit()
         if m.partial:
             warnings.warn(f"time to live ran out: the answer to {text!r} may be partial", PartialAnswer,
                           stacklevel=2)
@@ -481,9 +520,13 @@ class Substrate:
         from .results import QueryTable
         return QueryTable.run(self, text, ttl)
 
-    def run(self, line: str) -> bool:
-        """Run any console line (query or command); output goes to ``self.output``."""
-        return self.console.run_line(line)
+    def run(self, line: str):
+        """Run any console line (query, definition or command) as one transaction.
+
+        Returns a :class:`~substrate.console.result.RunResult`: ``ok``, the ``output`` lines,
+        the ``solutions`` (Python values) and the ``error`` (truthy when the line succeeded).
+        The output also goes to the ``output`` function given to the substrate."""
+        return self.console.run_capture(line)
 
     # -- elementals from definitions -------------------------------------------------------------
     def stats(self) -> dict:

@@ -74,7 +74,7 @@ def test_a_bad_file_among_many_loads_nothing_and_the_rest_load(tmp_path):
 def test_load_reports_missing_files_without_stopping(tmp_path):
     paths = _write_files(tmp_path, 2)
     kb = Substrate(workers=2)
-    results = kb.load(paths[0], str(tmp_path / "missing.kb"), paths[1])
+    results = loader.load_files(kb, [paths[0], str(tmp_path / "missing.kb"), paths[1]])
     assert results[0].error is None and results[2].error is None
     assert "no such file" in str(results[1].error)
     assert len(kb.with_label("frag")) == 2

@@ -226,10 +226,14 @@ def test_an_error_in_the_last_definition_of_a_file_loads_nothing(tmp_path):
     bad = tmp_path / "bad.kb"
     good.write_text("g { (1); }\n")
     bad.write_text("a { (1); }\nb { (2); }\nc { (3); ( }\n")
-    res = kb.load(str(bad), str(good))
-    assert res[0].error is not None and res[0].elementals == []
-    assert str(res[0].error).startswith(f"{bad}:3:12:")
-    assert res[1].error is None and kb.labels() == ["g"]
+    from lang.errors import ParseError
+    with pytest.raises(ParseError) as err:
+        kb.load(str(bad), str(good))
+    assert str(err.value).startswith(f"{bad}:3:12:") and err.value.where.line == 3
+    res = err.value.results
+    assert res[0].error is err.value and res[0].elementals == []
+    assert res[1].error is None and kb.labels() == []  # the call is one transaction
+    assert [r.error for r in kb.load(str(good))] == [None] and kb.labels() == ["g"]
 
 
 def test_an_unknown_primitive_loads_nothing(tmp_path):
@@ -332,11 +336,13 @@ def test_python_api(tmp_path):
     assert type(m["c"]) is Compound and m["c"].name == "f" and m["c"].args[0] is Symbol("a")
     (v,) = kb.query("eq(:u, :u)")
     assert type(v["u"]) is Var
-    assert kb.run("/stats") is True
-    assert kb.run("/nosuch") is False
-    assert kb.run("sum(1, 2, :x)") is True
-    missing = kb.load(str(tmp_path / "nope.kb"))[0]
-    assert missing.error is not None and "no such file" in str(missing.error)
+    assert kb.run("/stats").ok is True
+    assert kb.run("/nosuch").ok is False
+    assert kb.run("sum(1, 2, :x)").ok is True
+    from lang.errors import DataError
+    with pytest.raises(DataError, match="no such file") as err:
+        kb.load(str(tmp_path / "nope.kb"))
+    assert err.value.where is not None
 
 
 def test_run_output_goes_to_the_output_callback():

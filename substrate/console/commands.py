@@ -99,7 +99,11 @@ def _load(console, *paths):
             files.append(text_arg("load", i + 1, p))
     bar = console.progress("load", len(files)) if console.progress and len(files) > 1 else None
     t0 = time.perf_counter()
-    results = console.sub.load(*files) if bar is None else _load_with(console, files, bar)
+    if bar is None:
+        from ..loader import load_files
+        results = load_files(console.sub, files)
+    else:
+        results = _load_with(console, files, bar)
     lines, failed = [], []
     for r in results:
         if r.error is not None:

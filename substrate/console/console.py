@@ -7,18 +7,20 @@ they are tested without a terminal. Only this module writes output, through ``ou
 """
 from __future__ import annotations
 
+import gc
 import json
 import re
 import time
 from typing import Any, Callable, Iterable
 
-from lang.errors import CommandError, Location, ParseError, SeltzerError
+from lang.errors import CommandError, EvaluationError, Location, ParseError, SeltzerError
 from lang.parser import parse_term
 from lang.printer import show
-from lang.terms import Compound, Var
+from lang.terms import Compound, Var, to_python
 
 from ..units import format_elapsed
 from .reader import Splitter, is_complete
+from .result import RunResult
 
 __all__ = ["Console", "is_complete", "classify", "split_command", "completions"]
 
@@ -147,6 +149,7 @@ class Console:
         self.progress: Callable[[str, int | None], Any] | None = None
         self._where: tuple[str | None, int] = (None, 1)
         self.quit = False
+        self._record: RunResult | None = None  # what run_capture collects
         sub._console = self
         sub.output = self.emit
 
@@ -157,6 +160,8 @@ class Console:
 
     def error(self, err: SeltzerError, line: str = "") -> None:
         """Report an error: one message (with the source line and caret for syntax errors)."""
+        if self._record is not None and self._record.error is None:
+            self._record.error = err
         if self.json:
             obj = {"error": err.text}
             if err.where:
@@ -167,11 +172,36 @@ class Console:
 
     # -- running lines ----------------------------------------------------------------------------
     def run_line(self, line: str, file: str | None = None, first_line: int = 1) -> bool:
-        """Run one complete input; True unless it failed with an error.
+        """Run one complete input as one transaction; True unless it failed with an error.
 
         ``file`` and ``first_line`` say where the input comes from (a script), so that errors
-        point into the script rather than at ``<query>``.
+        point into the script rather than at ``<query>``. Lines from several threads run one
+        at a time (the substrate's lock): each is its own transaction.
         """
+        with self.sub.lock:
+            return self._run_locked(line, file, first_line)
+
+    def run_capture(self, line: str) -> RunResult:
+        """Run one line and return what it did (printed lines, solutions, error); the output
+        still goes to ``out`` as well."""
+        rec = RunResult(line)
+        with self.sub.lock:
+            out, outer_rec = self.out, self._record
+
+            def tee(text: str) -> None:
+                rec.output.extend(text.split("\n"))
+                out(text)
+
+            self.out, self._record = tee, rec
+            try:
+                rec.ok = self._run_locked(line, None, 1)
+            finally:
+                self.out, self._record = out, outer_rec
+        if not rec.ok and rec.error is None:
+            rec.error = SeltzerError("the line failed")
+        return rec
+
+    def _run_locked(self, line: str, file: str | None, first_line: int) -> bool:
         self._where = (file, first_line)
         kind = classify(line)
         if kind == "empty":
@@ -182,6 +212,8 @@ class Console:
         outer = sub.in_transaction()
         if not outer:
             sub.begin()
+        failure: SeltzerError | None = None
+        oom = False
         try:
             if kind == "command":
                 ok = self.run_command(line)
@@ -192,9 +224,7 @@ class Console:
         except SeltzerError as e:
             if outer:
                 raise  # console.exec inside a line: the outer line fails as a whole
-            sub.rollback()
-            self.error(e, line)
-            return False
+            failure = e
         except KeyboardInterrupt:
             if not outer:
                 sub.rollback()
@@ -202,17 +232,24 @@ class Console:
         except RecursionError:
             if outer:
                 raise
-            sub.rollback()
-            self.error(SeltzerError("nested too deeply (Python recursion limit)"), line)
-            return False
+            failure = EvaluationError("nested too deeply (Python recursion limit)")
+        except MemoryError:
+            if outer:
+                raise
+            oom = True  # leaving the handler drops the traceback, and with it what the line built
+            failure = EvaluationError("out of memory: the line's work was undone")
         except Exception as e:  # a bug of ours: one line (traceback with --debug), nothing kept
             if outer:
                 raise
-            sub.rollback()
             if self.debug:
                 import traceback
                 traceback.print_exc()
-            self.error(SeltzerError(f"internal error: {type(e).__name__}: {e} (run with --debug for details)"), line)
+            failure = SeltzerError(f"internal error: {type(e).__name__}: {e} (run with --debug for details)")
+        if failure is not None:
+            if oom:
+                gc.collect()
+            sub.rollback()
+            self.error(failure, line)
             return False
         if not outer:
             sub.commit()
@@ -259,10 +296,12 @@ class Console:
         for answer, truth in sub.solve(self._source(text), machine=m, file=self._where[0] or "<query>"):
             count += 1
             sub.settle(flush=False)  # what this solution triggered finishes before it is printed
+            if self._record is not None:
+                self._record.solutions.append({k: to_python(v) for k, v in answer.items()})
             if self.json:
                 sol = {k: show(v) for k, v in answer.items()}
-                if truth < 1.0:
-                    sol["truth"] = truth
+                if truth < 1.0:  # a query variable named :truth keeps its key; the value moves aside
+                    sol["$truth" if "truth" in answer else "truth"] = truth
                 rows.append(sol)
             else:
                 self.out(_solution_text(answer, truth))
@@ -310,7 +349,7 @@ class Console:
             result, ok = result
         self.sub.settle()
         if result:
-            self.report(result, text.strip())
+            self.report(result, text.strip(), ok)
         return ok
 
     def _source(self, text: str) -> str:
@@ -318,10 +357,11 @@ class Console:
         file, first = self._where
         return ("\n" * (first - 1) + text) if first > 1 else text
 
-    def report(self, message: str, command: str) -> None:
-        """Print a command's result message (``% message``, or a JSON object)."""
+    def report(self, message: str, command: str, ok: bool = True) -> None:
+        """Print a command's result message (``% message``, or a JSON object whose ``ok`` is
+        False when some part of the command failed and was reported)."""
         if self.json:
-            self.out(json.dumps({"command": command, "ok": True, "message": message}))
+            self.out(json.dumps({"command": command, "ok": ok, "message": message}))
         else:
             for line in message.splitlines():
                 self.out("% " + line if line else "%")
