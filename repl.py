@@ -27,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="worker processes for loading (default: half the cores)")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
+    p.add_argument("--version", action="version", version=f"seltzer {_version()}")
     return p
 
 
@@ -83,8 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     gc.set_threshold(100_000, 50, 100)
 
     def out(text: str) -> None:
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader went away (| head): stop quietly, as other tools do
+            _stdout_to_devnull()
+            raise SystemExit(141) from None
 
     sub = Substrate(ttl=args.ttl, workers=args.workers)
     interactive = not args.script and not args.lines and sys.stdin.isatty() and sys.stdout.isatty()
@@ -211,6 +216,21 @@ def _progress_bars(label: str, total: int | None):
         bar.invalidate()
 
     return update
+
+
+def _stdout_to_devnull() -> None:
+    """Point stdout at /dev/null so that the final flush at exit cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("seltzer")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def _quote(path: str) -> str:

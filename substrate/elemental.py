@@ -33,17 +33,18 @@ def new_guid() -> str:
 
 def index_positions(value: Any, where=None) -> tuple[int, ...]:
     """Validate an ``index`` property value (int or list of ints) and return the positions."""
+    from lang.printer import show
     from lang.terms import list_items, NIL
     if type(value) is int:
         items = [value]
     else:
         items, tail = list_items(value)
         if tail is not NIL:
-            raise CompileError(f"index must be an integer or a list of integers, found {value!r}", where)
+            raise CompileError(f"index must be an integer or a list of integers, found {show(value)}", where)
         items = [deref(i) for i in items]
     for i in items:
         if type(i) is not int or i < 0:
-            raise CompileError(f"index positions must be integers >= 0, found {i!r}", where)
+            raise CompileError(f"index positions must be integers >= 0, found {show(i)}", where)
     return tuple(dict.fromkeys(items))
 
 

@@ -19,6 +19,7 @@ from lang.errors import CompileError, DataError, SeltzerError
 from lang.parser import parse_program
 from lang.primitives import REGISTRY
 from lang.program import Definition
+from lang.printer import show
 from lang.terms import Symbol, deref
 
 from .elemental import FactElemental, RuleElemental, index_positions
@@ -83,7 +84,7 @@ def _check_properties(d: Definition, props: dict) -> None:
     cls = props.get("class")
     if cls is not None:
         if type(cls) is not Symbol or cls.name not in ELEMENTAL_CLASSES:
-            raise CompileError(f"unknown class {cls!r} for {d.label}; use one of "
+            raise CompileError(f"unknown class {show(cls)} for {d.label}; use one of "
                                + ", ".join(sorted(ELEMENTAL_CLASSES)), d.loc)
         if cls.name == "facts" and d.procedural:
             raise CompileError(f"{d.label}: class facts cannot hold prototypes", d.loc)
@@ -175,9 +176,15 @@ def _get_pool(workers: int) -> ProcessPoolExecutor:
             _pool.shutdown(wait=False, cancel_futures=True)
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["lang.parser", "lang.primitives", "substrate.loader"])
-        _pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        _pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_ignore_sigint)
         _pool_size = workers
     return _pool
+
+
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the console (which cancels the load): no traceback from them."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _reset_pool() -> None:

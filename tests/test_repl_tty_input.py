@@ -46,3 +46,24 @@ def test_an_unclosed_bracket_then_a_new_query_reports_and_runs_it(tty):
     text = tty.wait_for(":y = 4")
     assert "error: <query>:1:4: '(' is not closed" in text
     tty.wait_prompt(2)
+
+
+def test_ctrl_c_with_loading_workers_alive_shows_no_traceback(tty):
+    tty.wait_prompt(1)
+    tty.type('/load("kb/family.kb", "kb/dna.kb")')
+    tty.keys("Enter")
+    tty.wait_for("2 of 2 files in ")
+    tty.wait_prompt(2)
+    tty.type("loop { () :- #loop; }")
+    tty.keys("Enter")
+    tty.wait_prompt(3)
+    tty.type("#loop")
+    tty.keys("Enter")
+    import time
+    time.sleep(1.0)
+    tty.keys("C-c")
+    text = tty.wait_for("% interrupted")
+    tty.wait_prompt(4)
+    time.sleep(0.5)
+    text = tty.screen()
+    assert "Traceback" not in text and "ForkServerProcess" not in text and "KeyboardInterrupt" not in text, text

@@ -16,6 +16,7 @@ from typing import Any
 
 from lang.errors import ArgumentError, StoreError
 from lang.primitives import primitive
+from lang.printer import show
 from lang.terms import NIL, Symbol, deref, make_list
 
 from ..elemental import new_guid
@@ -51,7 +52,7 @@ def _seqid(x: Any, who: str, i: int) -> int | str:
 def _number(x: Any, who: str, i: int, what: str) -> int | float:
     x = deref(x)
     if type(x) not in (int, float):
-        raise ArgumentError(who, i, f"{what} must be bound to a number, found {x!r}")
+        raise ArgumentError(who, i, f"{what} must be bound to a number, found {show(x)}")
     return x
 
 
@@ -92,7 +93,7 @@ class TomeElemental:
         if len(args) == 6:
             t = deref(args[3])
             if type(t) is not int:
-                raise ArgumentError(who, 4, f"the tissue must be bound to an integer, found {t!r}")
+                raise ArgumentError(who, 4, f"the tissue must be bound to an integer, found {show(t)}")
             tissue = t
         means = self.tome.mean(seqid, xmin, xmax, tissue)
         if means is None:
@@ -139,7 +140,7 @@ def _tome_mean(m, where, seqid, xmin, xmax, tissue, plus, minus):
     if tissue is Symbol("all"):
         tissue = None
     elif type(tissue) is not int:
-        raise ArgumentError("tome.mean", 5, f"expected a tissue number or all, found {tissue!r}")
+        raise ArgumentError("tome.mean", 5, f"expected a tissue number or all, found {show(tissue)}")
     means = t.mean(seq, xmin, xmax, tissue)
     if means is None:
         return False
