@@ -482,7 +482,7 @@ def _head_unifies(alt, args: list, m: Machine) -> bool:
     if type(alt) is tuple:
         ok = m.unify(Compound("s", tuple(args)), Compound("s", alt)) if alt else True
     else:
-        ok = alt.match(args, m.trail, m.unify) is not None
+        ok = m.match(alt, args) is not None
     m.undo(mark)
     return ok
 
