@@ -74,7 +74,8 @@ class Goal:
     ``fn`` = their generated code ``run(frame, machine) -> bool``.
     """
 
-    __slots__ = ("op", "name", "args", "fn", "sub", "loc", "source", "known", "build")
+    __slots__ = ("op", "name", "args", "fn", "sub", "loc", "source", "known", "build",
+                 "site_kb", "site_gen", "site")
 
     def __init__(self, op: int, name: str = "", args: tuple = (), fn: Callable | None = None,
                  sub: tuple = (), loc: Location | None = None, source: Any = None,
@@ -87,6 +88,10 @@ class Goal:
         self.loc = loc
         self.source = source
         self.known = known
+        # a CALL's route, cached by the solver: valid while ``site_kb.generation == site_gen``
+        self.site_kb = None
+        self.site_gen = -1
+        self.site = None
         if op == OP_INLINE:
             self.build = None
             if fn is None:

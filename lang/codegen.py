@@ -388,11 +388,19 @@ def compile_inline(goals: list, known: set) -> Callable:
             _inline_slow(g, 1, goal, fn, loc, known, slot)
             continue
         cond, expr = emit(g, xs, 1)
+        for a, x in zip(ins, xs):  # a constant's type is known now
+            if type(a) is int:
+                cond = cond.replace(f"type({x}) is int", "True")
+        cond = " and ".join(part for part in cond.split(" and ") if part != "True") or "True"
+        if cond == "True" and has_out:
+            g.emit(1, "if True:")
+            cond = None
         if cond == "True":
             g.emit(1, f"if not ({expr}):")
             g.emit(2, "return False")
             continue
-        g.emit(1, f"if {cond}:")
+        if cond is not None:
+            g.emit(1, f"if {cond}:")
         if not has_out:
             g.emit(2, f"if not ({expr}):")
             g.emit(3, "return False")

@@ -38,6 +38,10 @@ class Knowledge(Protocol):
     def ask(self, label: str, args: list) -> Any:
         """Alternatives for ``#label(args)`` in stable order, or None if no one holds label/arity."""
 
+    # Optional, for speed: ``asker(label, arity)`` returns the function ``args -> alternatives``
+    # (or None) that ``ask`` would use, valid while the attribute ``generation`` is unchanged;
+    # the solver caches it per call site.
+
     def assert_statement(self, label: str, args: tuple) -> None: ...
     def retract_statement(self, label: str, args: tuple) -> tuple | None: ...
     def bundle_statement(self, label: str, args: tuple, n: int) -> None: ...
@@ -61,6 +65,11 @@ _ALL = 1 << 62
 # choicepoint stamps: one clock for every machine, so variables made by one machine compare
 # soundly with the choicepoints of another (a var can reach a trigger's machine)
 _clock = itertools.count(1)
+
+
+def _no_route(args: list) -> None:
+    """The route of a label no elemental holds."""
+    return None
 
 
 def copy_term(t: Any) -> Any:
@@ -204,7 +213,9 @@ class Machine:
         """
         trail = self.trail
         unify = self.unify
-        ask = self.kb.ask
+        kb = self.kb
+        ask = kb.ask
+        routed = hasattr(kb, "asker") and hasattr(kb, "generation")  # call sites cache routes
         tick = _clock.__next__
         cps: list = []
         truth = 1.0
@@ -392,7 +403,15 @@ class Machine:
 
                 if op == OP_CALL:
                     args = g.build(fr)
-                    alts = ask(g.name, args)
+                    if g.site_kb is kb and g.site_gen == kb.generation:
+                        alts = g.site(args)
+                    elif routed:
+                        g.site_gen = kb.generation
+                        g.site = kb.asker(g.name, len(args)) or _no_route
+                        g.site_kb = kb
+                        alts = g.site(args)
+                    else:
+                        alts = ask(g.name, args)
                     if type(alts) is list:
                         n = len(alts)
                         if n == 1:
