@@ -230,9 +230,10 @@ rule {
 def test_an_unknown_primitive_is_a_load_time_error_and_nothing_loads(kb, tmp_path):
     path = tmp_path / "broken.kb"
     path.write_text(BROKEN, encoding="utf-8")
-    (result,) = kb.load(str(path))
-    err = result.error
-    assert isinstance(err, CompileError)
+    with pytest.raises(CompileError) as caught:
+        kb.load(str(path))
+    err = caught.value
+    (result,) = err.results
     assert err.where == Location(str(path), 4, 13)
     assert "unknown primitive nosuch/1" in err.text
     assert result.elementals == [] and kb.labels() == []
