@@ -9,6 +9,7 @@ statements with variables or truth values, store and tome definitions — as sou
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from typing import Iterable
 
@@ -54,18 +55,49 @@ def definition_text(e, entries: Iterable | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _save_target(path: str) -> tuple[str, int]:
+    """Where saving to ``path`` writes, and with which mode: through a symlink to the file it
+    points to; an existing file keeps its mode, a new one follows the umask; anything that is
+    not a regular file (a device, a directory, a FIFO) is refused."""
+    target = os.path.realpath(path)
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        return target, 0o666 & ~_umask()
+    except OSError as e:
+        raise DataError(f"cannot write {path}: {e.strerror}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise DataError(f"cannot write {path}: not a regular file")
+    return target, stat.S_IMODE(st.st_mode)
+
+
+def _umask() -> int:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # no /proc: read it by setting it (and put it back)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(path: str, write) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
+    target, mode = _save_target(path)
+    folder = os.path.dirname(target)
     try:
         fd, tmp = tempfile.mkstemp(prefix=".save-", dir=folder)
     except OSError as e:
         raise DataError(f"cannot write {path}: {e.strerror}") from None
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException as e:
         try:
             os.unlink(tmp)

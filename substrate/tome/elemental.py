@@ -11,6 +11,7 @@ executor would cost more than the work.
 """
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -33,10 +34,11 @@ def open_tome(folder: str):
     numpy is imported here, on first use, so that starting seltzer does not pay for it.
     """
     from .tome import Tome
+    key = os.path.abspath(folder)
     with _folders_lock:
-        t = _folders.get(folder)
+        t = _folders.get(key)
         if t is None:
-            t = _folders[folder] = Tome(folder)
+            t = _folders[key] = Tome(folder)
         return t
 
 
@@ -66,7 +68,13 @@ class TomeElemental:
         self.guid = guid or new_guid()
         self.label = label
         self.properties = dict(properties)
-        self.tome = open_tome(folder)
+        self.folder = folder
+
+    @property
+    def tome(self):
+        """The folder's data, opened when first asked for (and again after /import.tome), so
+        an elemental defined before its folder holds data answers once the data arrives."""
+        return open_tome(self.folder)
 
     @classmethod
     def from_definition(cls, cd) -> "TomeElemental":
@@ -111,6 +119,8 @@ class TomeElemental:
         return False
 
     def count(self) -> int:
+        if not os.path.isdir(self.folder):
+            return 0  # no data yet
         return len(self.tome.seqids())
 
     def entries(self) -> list:
@@ -161,7 +171,6 @@ def _tome_rows(m, where, seqid, xmin, xmax, rows):
 
 def import_tome_command(path: str, folder: str, seqid: int | str, progress=None) -> int:
     """/import.tome: convert a text file; drops the cached arrays of that folder's seqid."""
-    import os
     from .tome import import_tome
     os.makedirs(folder, exist_ok=True)
     bar = progress("import.tome", 100) if progress else None
@@ -175,5 +184,5 @@ def import_tome_command(path: str, folder: str, seqid: int | str, progress=None)
         if bar:
             bar(None)
     with _folders_lock:
-        _folders.pop(folder, None)
+        _folders.pop(os.path.abspath(folder), None)
     return rows
