@@ -146,15 +146,13 @@ def run_interactive(console) -> None:
     from lang.primitives import REGISTRY
     from substrate.console.commands import COMMANDS
     from lang.highlight import STYLE, SeltzerLexer
-    from substrate.console import completions, is_complete
+    from substrate.console import is_complete
+    from substrate.console.completion import complete
 
     class _Completer(Completer):
         def get_completions(self, document, complete_event):
-            text = document.text_before_cursor
-            for cand in completions(text, console.sub.labels(), COMMANDS, REGISTRY):
-                word = cand.lstrip("/#")
-                typed = len(text) - len(text.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_."))
-                yield Completion(word, start_position=-typed)
+            for c in complete(document.text_before_cursor, console.sub.labels(), COMMANDS, REGISTRY):
+                yield Completion(c.text, start_position=-c.replace, display=c.display)
 
     keys = KeyBindings()
 

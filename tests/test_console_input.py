@@ -176,3 +176,28 @@ def test_piped_stdin_is_answered_line_by_line(isolated_home):
     finally:
         p.kill()
         p.wait()
+
+
+# ---- completion ----------------------------------------------------------------------------------
+
+def test_completion_of_paths_labels_and_never_primitives_inside_a_path(monkeypatch):
+    from lang.primitives import REGISTRY
+    from substrate.console import completions
+    from substrate.console.commands import COMMANDS
+    monkeypatch.chdir(ROOT)
+    labels = ["parent", "path", "gene"]
+
+    def c(text):
+        return completions(text, labels, COMMANDS, REGISTRY)
+
+    assert c('/load("kb/fa') == ["kb/family.kb"]  # not "kb/false"
+    assert c("/load kb/fa") == ["kb/family.kb"]
+    assert "kb/ecoli/" in c('/load("kb/') and "kb/dna.kb" in c('/load("kb/')
+    assert c('/load("kb/family.kb", "kb/d') == ["kb/dna.kb"]
+    assert c('/import.txt("kb/d') == ["kb/dna.kb"] and c('/save("kb/d') == ["kb/dna.kb"]
+    assert c("/peek(pa") == ["parent", "path"] and c("/drop pa") == ["parent", "path"]
+    assert c('/save("x.kb", pa') == ["parent", "path"]
+    assert c('str.len("kb/fa') == [] and c('#parent("fa') == []
+    from substrate.console.completion import complete
+    (cand,) = complete('/load("kb/fa', labels, COMMANDS, REGISTRY)
+    assert (cand.text, cand.replace) == ("kb/family.kb", len("kb/fa"))

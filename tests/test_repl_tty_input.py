@@ -67,3 +67,15 @@ def test_ctrl_c_with_loading_workers_alive_shows_no_traceback(tty):
     time.sleep(0.5)
     text = tty.screen()
     assert "Traceback" not in text and "ForkServerProcess" not in text and "KeyboardInterrupt" not in text, text
+
+
+def test_tab_completes_a_path_inside_load(tty):
+    tty.wait_prompt(1)
+    tty.type('/load("kb/fa')
+    tty.wait(lambda t: t.splitlines()[-1].strip() == "kb/family.kb", "the completion menu")
+    tty.keys("Tab")
+    tty.wait(lambda t: '?- /load("kb/family.kb' in t, "the completed path")
+    tty.type('")')
+    tty.keys("Enter")
+    text = tty.wait_for("% loaded kb/family.kb")
+    assert "false" not in text

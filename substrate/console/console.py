@@ -116,19 +116,10 @@ def _words(text: str) -> list[str]:
 
 
 def completions(text: str, labels: Iterable[str], commands: Iterable[str], primitives: Iterable[str]) -> list[str]:
-    """Candidate completions for the word before the cursor at the end of ``text``."""
-    m = re.search(r"(/|#)?([A-Za-z0-9_.]*)\Z", text)
-    if not m:
-        return []
-    sigil, word = m.group(1) or "", m.group(2)
-    at_start = text[: m.start()].strip() == ""
-    if sigil == "/" and at_start:
-        return sorted("/" + c for c in commands if c.startswith(word))
-    if sigil == "#":
-        return sorted("#" + lab for lab in labels if lab.startswith(word))
-    if not word:
-        return []
-    return sorted(p for p in primitives if p.startswith(word))
+    """Candidate completions (as listed) for the word before the cursor at the end of ``text``;
+    see :func:`~substrate.console.completion.complete`."""
+    from .completion import complete
+    return [c.display for c in complete(text, labels, commands, primitives)]
 
 
 
