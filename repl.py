@@ -168,6 +168,7 @@ def run_interactive(console) -> None:
     session = PromptSession(history=history, completer=_Completer(), lexer=PygmentsLexer(SeltzerLexer),
                             key_bindings=keys, multiline=True, style=style_from_pygments_dict(STYLE), prompt_continuation="..  ")
     console.progress = _progress_bars
+    console.page = 100
     console.out("seltzer: /help lists commands and primitives; Ctrl-D quits")
     while not console.quit:
         try:

@@ -201,3 +201,28 @@ def test_completion_of_paths_labels_and_never_primitives_inside_a_path(monkeypat
     from substrate.console.completion import complete
     (cand,) = complete('/load("kb/fa', labels, COMMANDS, REGISTRY)
     assert (cand.text, cand.replace) == ("kb/family.kb", len("kb/fa"))
+
+
+def test_the_interactive_console_caps_long_answer_lists_and_more_pages():
+    kb = Substrate()
+    out: list[str] = []
+    c = Console(kb, out=out.append)
+    c.page = 3
+    c.run_line("n { " + " ".join(f"({i});" for i in range(1, 9)) + " }")
+    out.clear()
+    c.run_line("#n(:x)")
+    assert out[:4] == [":x = 1", ":x = 2", ":x = 3", "% … 5 more; /more or -e/--script show all"]
+    assert out[4].startswith("% 8 solutions in ")
+    out.clear()
+    c.run_line("/more")
+    assert out == [":x = 4", ":x = 5", ":x = 6", "% … 2 more; /more or -e/--script show all"]
+    out.clear()
+    c.run_line("/more")
+    assert out == [":x = 7", ":x = 8", "% end of the answers"]
+    out.clear()
+    c.run_line("/more")
+    assert out == ["% no more answers"]
+    c.page = None  # scripts and -e lines show everything
+    out.clear()
+    c.run_line("#n(:x)")
+    assert len(out) == 9

@@ -79,3 +79,19 @@ def test_tab_completes_a_path_inside_load(tty):
     tty.keys("Enter")
     text = tty.wait_for("% loaded kb/family.kb")
     assert "false" not in text
+
+
+def test_a_long_answer_list_stops_after_100_and_more_shows_the_rest(tty):
+    tty.wait_prompt(1)
+    tty.type("up { (:n, :n); (:a, :x) :- lt(:a, 130), sum(:a, 1, :b), #up(:b, :x); }")
+    tty.keys("Enter")
+    tty.wait_prompt(2)
+    tty.type("#up(1, :x)")
+    tty.keys("Enter")
+    text = tty.wait_for("% 130 solutions in ")
+    assert ":x = 100\n% … 30 more; /more or -e/--script show all" in text and ":x = 101" not in text
+    tty.wait_prompt(3)
+    tty.type("/more")
+    tty.keys("Enter")
+    text = tty.wait_for("% end of the answers")
+    assert ":x = 101" in text and ":x = 130" in text

@@ -420,6 +420,14 @@ def _help(console, topic=None):
     return "\n".join(lines)
 
 
+@command("more", "/more", 0, 0)
+def _more(console):
+    """Show the next page of the last query's answers (the interactive console shows the first
+    100; scripts, -e lines and --json show all)."""
+    text = console.more()
+    return (text[2:] if text.startswith("% ") else text)
+
+
 @command("quit", "/quit", 0, 0)
 def _quit(console):
     """Leave the console."""

@@ -33,10 +33,11 @@ def complete(text: str, labels: Iterable[str], commands: Iterable[str],
     cmd = _COMMAND.match(text)
     if cmd is not None:
         return _in_command(text, cmd.group(1), cmd.group(2).strip() == "(", cmd.group(3), labels)
-    st = examine(text)
-    if st.state == "more" and st.opened is not None and text[st.opened] in "\"'":
-        return []  # inside a string or quoted symbol: nothing to offer
     m = _WORD.search(text)
+    if ('"' in text or "'" in text) and m.group(2):  # (parsing only when a string may be open)
+        st = examine(text)
+        if st.state == "more" and st.opened is not None and text[st.opened] in "\"'":
+            return []  # inside a string or quoted symbol: nothing to offer
     sigil, word = m.group(1) or "", m.group(2)
     if sigil == "/" and text[: m.start()].strip() == "":
         return [Candidate("/" + c, c, len(word)) for c in sorted(commands) if c.startswith(word)]

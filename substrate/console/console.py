@@ -141,6 +141,8 @@ class Console:
         self._where: tuple[str | None, int] = (None, 1)
         self.quit = False
         self._record: RunResult | None = None  # what run_capture collects
+        self.page: int | None = None  # the interactive console shows this many answers, then /more
+        self._more: tuple[list[str], int] = ([], 0)  # answers held back, and those not even kept
         sub._console = self
         sub.output = self.emit
 
@@ -284,6 +286,8 @@ class Console:
         t0 = time.perf_counter()
         rows = []
         count = 0
+        page = None if self.json else self.page
+        held: list[str] = []
         for answer, truth in sub.solve(self._source(text), machine=m, file=self._where[0] or "<query>"):
             count += 1
             sub.settle(flush=False)  # what this solution triggered finishes before it is printed
@@ -294,9 +298,15 @@ class Console:
                 if truth < 1.0:  # a query variable named :truth keeps its key; the value moves aside
                     sol["$truth" if "truth" in answer else "truth"] = truth
                 rows.append(sol)
-            else:
+            elif page is None or count <= page:
                 self.out(_solution_text(answer, truth))
+            elif len(held) < _HELD:
+                held.append(_solution_text(answer, truth))
         elapsed = time.perf_counter() - t0
+        if page is not None:
+            self._more = (held, count - page - len(held))
+            if count > page:
+                self.out(self._more_text())
         warnings = [f"no elemental holds {lab}/{n}" for lab, n in sorted(m.unknown)]
         if m.partial:
             warnings.append("time to live ran out: the answer may be partial")
@@ -313,6 +323,22 @@ class Console:
                 summary += " (warning: " + "; ".join(warnings) + ")"
             self.out(summary)
         return True
+
+    def more(self) -> str:
+        """Print the next page of the last query's answers; the message after them."""
+        held, dropped = self._more
+        if not held:
+            return "no more answers" + (f" ({dropped} not kept: -e or --script show all)" if dropped else "")
+        step = self.page or len(held)
+        for line in held[:step]:
+            self.out(line)
+        del held[:step]
+        return self._more_text() if held or dropped else "end of the answers"
+
+    def _more_text(self) -> str:
+        held, dropped = self._more
+        n = len(held) + dropped
+        return f"% … {n} more; /more or -e/--script show all"
 
     def run_definition(self, text: str) -> bool:
         """Load a knowledge definition typed at the console or written in a script."""
@@ -356,6 +382,9 @@ class Console:
         else:
             for line in message.splitlines():
                 self.out("% " + line if line else "%")
+
+
+_HELD = 100_000  # answers kept for /more after the first page; the rest are only counted
 
 
 def _solution_text(answer: dict, truth: float) -> str:
