@@ -152,7 +152,7 @@ def run_interactive(console) -> None:
     class _Completer(Completer):
         def get_completions(self, document, complete_event):
             for c in complete(document.text_before_cursor, console.sub.labels(), COMMANDS, REGISTRY):
-                yield Completion(c.text, start_position=-c.replace, display=c.display)
+                yield Completion(c.text, start_position=-c.replace)
 
     keys = KeyBindings()
 
@@ -200,15 +200,19 @@ def _history(path: str):
 
 
 def _progress_bars(label: str, total: int | None):
-    """A prompt-toolkit progress bar: returns ``update(done)``; ``update(None)`` closes it."""
+    """A prompt-toolkit progress bar: returns ``update(done)``; ``update(None)`` closes it,
+    drawn full only when everything was done (not after Ctrl-C or an error)."""
     from prompt_toolkit.shortcuts import ProgressBar
-    bar = ProgressBar(title=label)
+    bar = ProgressBar()  # the counter's label is the only title: printed once
     bar.__enter__()
     counter = bar(label=label, total=total)
 
     def update(done):
         if done is None:
-            counter.done = True
+            if total is not None and counter.items_completed >= total:
+                counter.done = True
+            else:
+                counter.stopped = True
             bar.__exit__(None, None, None)
             return
         counter.items_completed = done

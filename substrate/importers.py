@@ -117,6 +117,8 @@ def _store(sub, label: str, statements: list[tuple], mode: ImportMode, progress_
         else:
             target.tell(statements)
         sub.changed()
+        if progress_bar:
+            progress_bar(len(statements))
     else:
         for i, s in enumerate(statements):
             sub.declare_ground(label, s)
@@ -125,6 +127,8 @@ def _store(sub, label: str, statements: list[tuple], mode: ImportMode, progress_
                 if progress_bar:
                     progress_bar(i + 1)
         sub.settle()
+        if progress_bar:
+            progress_bar(len(statements))
     return len(sub.elementals) - before
 
 

@@ -95,3 +95,26 @@ def test_a_long_answer_list_stops_after_100_and_more_shows_the_rest(tty):
     tty.keys("Enter")
     text = tty.wait_for("% end of the answers")
     assert ":x = 101" in text and ":x = 130" in text
+
+
+def test_import_progress_bars_tell_the_truth(tty, tmp_path):
+    big = tmp_path / "big.txt"
+    big.write_text("".join(f"line {i}\n" for i in range(60000)))
+    tty.wait_prompt(1)
+    tty.type(f'/import.txt("{big}", k, -1, [assert])')
+    tty.keys("Enter")
+    text = tty.wait_for("% imported 60000 lines as k/2, asserted")
+    tty.wait_prompt(2)
+    tty.type(f'r {{ (:n, :l) :- sum(:n, 1, _); }}')
+    tty.keys("Enter")
+    tty.wait_prompt(3)
+    tty.type(f'/import.txt("{big}", r)')
+    tty.keys("Enter")
+    text = tty.wait_for("% imported 60000 lines as r/2, declared")
+    bars = [line for line in text.splitlines() if "import.txt" in line and "%" in line and "?-" not in line
+            and "imported" not in line]
+    assert len(bars) == 2 and all("100%" in b or "60000/60000" in b for b in bars), bars
+    assert text.count("import.txt:") <= 2  # the title once per bar
+    tty.type(f'/import.txt("{big}", nolabel)')
+    tty.keys("Enter")
+    tty.wait_for("% warning: no rule received the statements of nolabel")

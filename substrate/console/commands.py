@@ -183,8 +183,11 @@ def _import_txt(console, path, label, limit=-1, flags=NIL):
     Without flags the statements are declared (rules of the label are triggered);
     [bundle(n)] stores them in fact elementals of n statements; [assert] in one elemental."""
     from ..importers import import_txt
-    return import_txt(console.sub, text_arg("import.txt", 1, path), text_arg("import.txt", 2, label),
-                      int_arg("import.txt", 3, limit), flags, console.progress)
+    lab = text_arg("import.txt", 2, label)
+    before = console.sub.counters["triggers"]
+    msg = import_txt(console.sub, text_arg("import.txt", 1, path), lab, int_arg("import.txt", 3, limit), flags,
+                     console.progress)
+    return _unheard(console, msg, lab, flags, before)
 
 
 @command("import.csv", "/import.csv(path, label[, max[, options]])", 2, 4)
@@ -192,8 +195,24 @@ def _import_csv(console, path, label, limit=-1, options=NIL):
     """Each CSV/TSV row becomes label(f1, ..., fk); numbers become numbers. Options:
     sep("\\t"), header (skip the first row), bundle(n), assert."""
     from ..importers import import_csv
-    return import_csv(console.sub, text_arg("import.csv", 1, path), text_arg("import.csv", 2, label),
-                      int_arg("import.csv", 3, limit), options, console.progress)
+    lab = text_arg("import.csv", 2, label)
+    before = console.sub.counters["triggers"]
+    msg = import_csv(console.sub, text_arg("import.csv", 1, path), lab, int_arg("import.csv", 3, limit), options,
+                     console.progress)
+    return _unheard(console, msg, lab, options, before)
+
+
+def _unheard(console, msg, label: str, flags, triggers_before: int):
+    """Add a warning to an import's message when its statements were declared (no bundle or
+    assert flag) but no rule received any of them: they are gone."""
+    items, _tail = list_items(deref(flags))
+    stored = any(getattr(deref(f), "name", None) in ("bundle", "assert") for f in items)
+    text = msg[0] if type(msg) is tuple else msg
+    if stored or console.sub.counters["triggers"] != triggers_before or " 0 " in f" {text.split(' as ')[0]} ":
+        return msg
+    text += (f"\nwarning: no rule received the statements of {label} (declared statements are not kept; "
+             f"[assert] or [bundle(n)] keeps them)")
+    return (text, msg[1]) if type(msg) is tuple else text
 
 
 @command("import.tome", "/import.tome(path, folder, seqid)", 3, 3)
