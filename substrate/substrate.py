@@ -42,8 +42,10 @@ class PartialAnswer(UserWarning):
 class Substrate:
     """A knowledge base made of elementals; implements the solver's Knowledge interface."""
 
+    default_cluster: Any = None   # what Substrate() uses when given no cluster (tests run suites on Ray)
+
     def __init__(self, *, ttl: float = 60.0, workers: int | None = None,
-                 output: Callable[[str], None] | None = None) -> None:
+                 output: Callable[[str], None] | None = None, cluster: Any = None) -> None:
         self.ttl = ttl
         self.workers = workers if workers else max(1, (os.cpu_count() or 2) // 2)
         self.output: Callable[[str], None] = output or (lambda text: None)
@@ -61,6 +63,12 @@ class Substrate:
         self._console = None
         self._journal: list | None = None
         self.lock = threading.RLock()
+        self.cluster = None        # a substrate.cluster.Cluster: fact and store elementals go there
+        self._owns_cluster = False
+        if cluster is None:
+            cluster = Substrate.default_cluster
+        if cluster is not None and cluster is not False:
+            self.use_cluster(cluster)
         _tune_gc()
 
     # -- transactions: a console line changes everything or nothing ----------------------------
@@ -101,7 +109,11 @@ class Substrate:
 
     # -- elementals ----------------------------------------------------------------------------
     def add(self, elemental: Elemental) -> Elemental:
-        """Install an elemental (it answers queries from now on)."""
+        """Install an elemental (it answers queries from now on). With a cluster, a new fact
+        elemental (a bundle, a first assert) is placed on it."""
+        if self.cluster is not None and type(elemental) is FactElemental \
+                and elemental.properties.get("host") is not Symbol("local"):
+            elemental = self.cluster.adopt(elemental)
         with self.lock:
             self.elementals[elemental.guid] = elemental
             self.changed()
@@ -115,6 +127,28 @@ class Substrate:
         """Forget the routing tables (an elemental was added, dropped, or gained an arity)."""
         self._routes = None
         self._labels = None
+
+    # -- hosting on a Ray cluster (substrate/cluster/) ---------------------------------------------
+    def use_cluster(self, cluster: Any = True):
+        """Place fact and store elementals on a Ray cluster from now on: a
+        :class:`substrate.cluster.Cluster`, an address (``"auto"``, ``"host:6379"``) or True
+        for a local one (then closed with this substrate)."""
+        from .cluster import Cluster
+        if not isinstance(cluster, Cluster):
+            cluster = Cluster(None if cluster is True else str(cluster))
+            self._owns_cluster = True
+        self.cluster = cluster
+        return cluster
+
+    def build_elemental(self, cd):
+        """Make the elemental of a compiled definition: on the cluster for facts and stores
+        when one is in use (or the definition says ``host = ray``), else in this process."""
+        from .loader import build_elemental
+        from .cluster.placement import placement
+        where = placement(self, cd)
+        if where is None:
+            return build_elemental(cd)
+        return where.place(cd.label, cd.properties, cd.entries, cd.procedural)
 
     def remove(self, guid: str) -> Elemental:
         """Uninstall and close one elemental (closed when the line commits)."""
@@ -217,6 +251,9 @@ class Substrate:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+        if self._owns_cluster and self.cluster is not None:
+            self.cluster.shutdown()
+            self.cluster = None
 
     # -- Knowledge interface (used by the solver and primitives) --------------------------------
     def ask(self, label: str, args: list) -> Iterable | None:
@@ -245,7 +282,7 @@ class Substrate:
             target.tell([entry])
         else:
             _tell_any(target, entry)
-        if isinstance(target, MemoryElemental):
+        if isinstance(target, MemoryElemental) or getattr(target, "remote", False):
             self.journal(lambda: target.forget(entry))
         if type(route) is MergedFacts:
             if route.last is target and type(entry) is tuple:
@@ -276,7 +313,7 @@ class Substrate:
         for e in self.holders(label, len(args)):
             if not getattr(e, "writable", False):
                 continue
-            if isinstance(e, MemoryElemental):
+            if isinstance(e, MemoryElemental) or getattr(e, "remote", False):
                 found = e.retract_entry(args, matches)
                 if found is not None:
                     pos, entry = found
@@ -514,6 +551,8 @@ def _tell_any(target, clause) -> None:
         b = target._bucket(len(clause.head))
         b.entries.append(clause)
         target.rebuild_indexes()
+    elif getattr(target, "remote", False):
+        target.tell([clause])
     else:
         raise SeltzerError(f"{target.cls} elementals only hold ground statements")
 
