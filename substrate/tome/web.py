@@ -19,7 +19,7 @@ Decisions (the seed is silent):
   (``--cors``): any page the user's browser opens could otherwise read the data.
 * Bounded work: waitress serves with a fixed number of worker threads (``threads``, default 4)
   and keeps idle connections in its event loop, not in threads, closing them after
-  :data:`IDLE_TIMEOUT` s; the listen backlog is :data:`BACKLOG`.  At most :data:`MAX_RENDERS`
+  :data:`IDLE_TIMEOUT` s (up to 1000 open connections); the listen backlog is :data:`BACKLOG`.  At most :data:`MAX_RENDERS`
   pictures are drawn at once (a request waiting longer than :data:`RENDER_WAIT` s for its turn gets
   503 with ``Retry-After``), labelled pictures one at a time (matplotlib shares state between
   threads), and every picture reads its window in bounded chunks, so peak memory does not grow with
@@ -53,7 +53,7 @@ MAX_PIXELS = 4096 * 1024
 MAX_RENDERS, RENDER_WAIT = 2, 20.0
 #: positions are exact in float64 up to here; anything larger cannot be a base pair
 POSITION_LIMIT = 2 ** 53
-THREADS, IDLE_TIMEOUT, BACKLOG, CONNECTION_LIMIT = 4, 30, 1024, 256
+THREADS, IDLE_TIMEOUT, BACKLOG = 4, 30, 1024
 
 StartResponse = Callable[..., object]
 
@@ -241,6 +241,19 @@ def make_app(folder: str, cors: str | None = None, access_log: Callable[[str], N
     return app
 
 
+def _connection_limit() -> int:
+    """Open connections served at once: 1000, or fewer when the process may not open that many
+    files (idle ones cost a socket each, not a thread, and are closed after IDLE_TIMEOUT)."""
+    try:
+        import resource
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, OSError, ValueError):
+        return 200
+    if soft == resource.RLIM_INFINITY:
+        return 1000
+    return max(16, min(1000, soft - 64))
+
+
 class TomeServer:
     """A bound waitress server for a tome folder: :meth:`serve_forever` in one thread,
     :meth:`shutdown` from another.  ``port`` is the real port (useful when asked for port 0)."""
@@ -252,7 +265,7 @@ class TomeServer:
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)   # queue depth is expected under load
         self._server = create_server(app, host=host, port=port, threads=threads, backlog=BACKLOG,
                                      channel_timeout=IDLE_TIMEOUT, cleanup_interval=min(IDLE_TIMEOUT, 10),
-                                     connection_limit=CONNECTION_LIMIT, ident="seltzer",
+                                     connection_limit=_connection_limit(), ident="seltzer",
                                      expose_tracebacks=False, clear_untrusted_proxy_headers=True)
         self.host, self.port = self._server.effective_host, int(self._server.effective_port)
         self._stop = threading.Event()
