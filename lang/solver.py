@@ -129,8 +129,10 @@ class Machine:
     def undo(self, mark: int) -> None:
         """Unbind every variable bound since ``mark``."""
         trail = self.trail
-        while len(trail) > mark:
-            trail.pop().ref = None
+        if len(trail) > mark:  # undo: unbind what was recorded since the mark
+            for v in trail[mark:]:
+                v.ref = None
+            del trail[mark:]
 
     def match(self, clause: Any, args: list) -> list | None:
         """Unify a clause's head with ``args`` (bindings follow the trailing rule); its frame or None."""
@@ -357,8 +359,10 @@ class Machine:
                                     cont = rest
                                 break
                         # this alternative failed: undo its bindings
-                        while len(trail) > mark:
-                            trail.pop().ref = None
+                        if len(trail) > mark:  # undo: unbind what was recorded since the mark
+                            for v in trail[mark:]:
+                                v.ref = None
+                            del trail[mark:]
                         if not is_list:
                             alt = nxt
                     cp_ = None
@@ -372,8 +376,10 @@ class Machine:
                             return
                         cp = cps[-1]
                         mark = cp[1]
-                        while len(trail) > mark:
-                            trail.pop().ref = None
+                        if len(trail) > mark:  # undo: unbind what was recorded since the mark
+                            for v in trail[mark:]:
+                                v.ref = None
+                            del trail[mark:]
                         truth = cp[2]
                         barrier = self.barrier = cp[3]
                         kind = cp[0]
@@ -411,8 +417,10 @@ class Machine:
                         if unify(result, value):
                             cont = rest_
                             break
-                        while len(trail) > mark:
-                            trail.pop().ref = None
+                        if len(trail) > mark:  # undo: unbind what was recorded since the mark
+                            for v in trail[mark:]:
+                                v.ref = None
+                            del trail[mark:]
                     if trying:
                         continue
 
