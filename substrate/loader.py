@@ -152,7 +152,7 @@ def install(sub, definitions: list, file: str = "<text>") -> list:
             made.append(build_elemental(cd))
     except BaseException:
         for e in made:
-            e.close()
+            getattr(e, "discard", e.close)()   # a store made by this file is removed again
         raise
     for e in made:
         sub.add(e)

@@ -78,11 +78,11 @@ class Substrate:
         self._journal = []
 
     def commit(self) -> None:
-        """Keep the changes made since :meth:`begin` (and finish deferred closes)."""
+        """Keep the changes made since :meth:`begin` (finish deferred closes, run commit hooks)."""
         journal, self._journal = self._journal, None
         for item in journal or ():
-            if item[0] == "close":
-                item[1].close()
+            if item[0] == "close" or item[0] == "commit":
+                (item[1].close if item[0] == "close" else item[1])()
         touched, self._touched = self._touched, set()
         for e in touched:
             e.compact()
@@ -103,6 +103,11 @@ class Substrate:
         if self._journal is not None:
             self._journal.append(("undo", undo))
 
+    def on_commit(self, done: Callable[[], None]) -> None:
+        """Run ``done`` when the current line commits (no-op outside a transaction)."""
+        if self._journal is not None:
+            self._journal.append(("commit", done))
+
     # -- elementals ----------------------------------------------------------------------------
     def add(self, elemental: Elemental) -> Elemental:
         """Install an elemental (it answers queries from now on)."""
@@ -111,7 +116,8 @@ class Substrate:
             self._installed(elemental)
         if hasattr(elemental, "attach"):
             elemental.attach(self)
-        self.journal(lambda: (self.elementals.pop(elemental.guid, None), elemental.close()))
+        self.journal(lambda: (self.elementals.pop(elemental.guid, None),
+                              getattr(elemental, "discard", elemental.close)()))
         return elemental
 
     def changed(self, label: str | None = None) -> None:
@@ -500,6 +506,12 @@ class Substrate:
         finally:
             self.counters["inferences"] += m.inferences
             self.settle()
+
+    def table(self, text: str, ttl: float | None = None):
+        """Solve a query and return all its solutions as a :class:`~substrate.results.QueryTable`
+        (rows and columns, pandas/Arrow/CSV exports, an HTML table in Jupyter)."""
+        from .results import QueryTable
+        return QueryTable.run(self, text, ttl)
 
     def run(self, line: str) -> bool:
         """Run any console line (query or command); output goes to ``self.output``."""
