@@ -18,6 +18,7 @@ from typing import Any, Iterable, Protocol, runtime_checkable
 
 from lang.clauses import Clause, index_key
 from lang.errors import CompileError
+from lang.printer import show_entry
 from lang.terms import Symbol, Var, deref
 
 from .facts import Atoms, Table
@@ -318,12 +319,18 @@ class FactElemental:
     def tell_entry(self, entry: Any) -> tuple:
         """Add one statement or clause; return the token :meth:`untell` takes."""
         t = self.table(len(entry) if type(entry) is tuple else len(entry.head))
-        return t, t.append(entry)
+        return t.arity, t.append(entry), t.serial
+
+    def _current(self, token) -> tuple[Table | None, int]:
+        """The table and row an undo token names, or (None, -1) if the table was compacted."""
+        arity, r, serial = token
+        t = self.tables.get(arity)
+        return (t, r) if t is not None and t.serial == serial else (None, -1)
 
     def untell(self, token: tuple) -> None:
         """Undo :meth:`tell_entry` (undos run newest first)."""
-        t, r = token
-        if self.tables.get(t.arity) is t:
+        t, r = self._current(token)
+        if t is not None:
             t.drop_last(r)
 
     def retract(self, args: tuple, matches) -> bool:
@@ -331,6 +338,7 @@ class FactElemental:
 
     def retract_entry(self, args: tuple, matches) -> tuple[Any, Any] | None:
         """Remove the first statement that ``matches``; return (token, statement) or None.
+        The token (plain data: arity, row, table serial) is what :meth:`restore` takes.
         Calls already enumerating the table still see it (the logical update view)."""
         t = self.tables.get(len(args))
         if t is None:
@@ -340,15 +348,15 @@ class FactElemental:
             return None
         r, e = found
         t.kill(r)
-        return (t, r), e
+        return (t.arity, r, t.serial), e
 
     def restore(self, token: tuple, entry: Any) -> None:
         """Put a retracted statement back where it was (undo of a retract)."""
-        t, r = token
-        if self.tables.get(t.arity) is t:
+        t, r = self._current(token)
+        if t is not None:
             t.revive(r)
         else:  # compacted since (never inside a transaction): keep the statement at least
-            self.table(t.arity).append(entry)
+            self.table(token[0]).append(entry)
 
     def forget(self, entry: Any) -> None:
         """Remove the newest statement equal to ``entry`` (undo of an assert by value)."""
@@ -360,7 +368,9 @@ class FactElemental:
             if r in dead:
                 continue
             e = t.entry(r)
-            if e is entry or (type(e) is tuple and type(entry) is tuple and e == entry):
+            if e is entry or (type(e) is tuple and type(entry) is tuple and e == entry) \
+                    or (type(e) is not tuple and type(entry) is not tuple
+                        and show_entry(e.source) == show_entry(entry.source)):
                 t.drop_last(r)
                 return
 

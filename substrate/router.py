@@ -153,6 +153,9 @@ class MergedFacts:
 def make_route(els: list, arity: int):
     """The function answering ``label/arity`` goals from these elementals, in order, and
     the MergedFacts among its parts (which the substrate keeps up to date)."""
+    if any(getattr(e, "remote", False) for e in els):  # hosted on Ray (substrate/cluster/)
+        from .cluster.remote import remote_route
+        return remote_route(els, arity), []
     parts: list = []
     merges: list = []
     run: list = []

@@ -42,8 +42,10 @@ class PartialAnswer(UserWarning):
 class Substrate:
     """A knowledge base made of elementals; implements the solver's Knowledge interface."""
 
+    default_cluster: Any = None   # what Substrate() uses when given no cluster (tests run suites on Ray)
+
     def __init__(self, *, ttl: float = 60.0, workers: int | None = None,
-                 output: Callable[[str], None] | None = None) -> None:
+                 output: Callable[[str], None] | None = None, cluster: Any = None) -> None:
         self.ttl = ttl
         self.workers = workers if workers else max(1, (os.cpu_count() or 2) // 2)
         self.output: Callable[[str], None] = output or (lambda text: None)
@@ -66,6 +68,12 @@ class Substrate:
         self._console = None
         self._journal: list | None = None
         self.lock = threading.RLock()
+        self.cluster = None        # a substrate.cluster.Cluster: fact and store elementals go there
+        self._owns_cluster = False
+        if cluster is None:
+            cluster = Substrate.default_cluster
+        if cluster is not None and cluster is not False:
+            self.use_cluster(cluster)
         _tune_gc()
 
     # -- transactions: a console line changes everything or nothing ----------------------------
@@ -110,7 +118,11 @@ class Substrate:
 
     # -- elementals ----------------------------------------------------------------------------
     def add(self, elemental: Elemental) -> Elemental:
-        """Install an elemental (it answers queries from now on)."""
+        """Install an elemental (it answers queries from now on). With a cluster, a new fact
+        elemental (a bundle, a first assert) is placed on it."""
+        if self.cluster is not None and type(elemental) is FactElemental \
+                and elemental.properties.get("host") is not Symbol("local"):
+            elemental = self.cluster.adopt(elemental)
         with self.lock:
             self.elementals[elemental.guid] = elemental
             self._installed(elemental)
@@ -177,6 +189,28 @@ class Substrate:
                     continue
             self._drop_route(key)
             arities.discard(arity)
+
+    # -- hosting on a Ray cluster (substrate/cluster/) ---------------------------------------------
+    def use_cluster(self, cluster: Any = True):
+        """Place fact and store elementals on a Ray cluster from now on: a
+        :class:`substrate.cluster.Cluster`, an address (``"auto"``, ``"host:6379"``) or True
+        for a local one (then closed with this substrate)."""
+        from .cluster import Cluster
+        if not isinstance(cluster, Cluster):
+            cluster = Cluster(None if cluster is True else str(cluster))
+            self._owns_cluster = True
+        self.cluster = cluster
+        return cluster
+
+    def build_elemental(self, cd):
+        """Make the elemental of a compiled definition: on the cluster for facts and stores
+        when one is in use (or the definition says ``host = ray``), else in this process."""
+        from .loader import build_elemental
+        from .cluster.placement import placement
+        where = placement(self, cd)
+        if where is None:
+            return build_elemental(cd)
+        return where.place(cd.label, cd.properties, cd.entries, cd.procedural)
 
     def remove(self, guid: str) -> Elemental:
         """Uninstall and close one elemental (closed when the line commits)."""
@@ -273,6 +307,9 @@ class Substrate:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+        if self._owns_cluster and self.cluster is not None:
+            self.cluster.shutdown()
+            self.cluster = None
 
     # -- Knowledge interface (used by the solver and primitives) --------------------------------
     def ask(self, label: str, args: list) -> Iterable | None:
@@ -312,7 +349,9 @@ class Substrate:
             target.tell([entry])
         else:
             _tell_any(target, entry)
-        if new_arity:
+        if getattr(target, "remote", False):
+            self.journal(lambda: target.forget(entry))
+        if new_arity or type(entry) is not tuple:
             self.changed(label)
 
     def _writable(self, label: str, arity: int):
@@ -349,6 +388,14 @@ class Substrate:
                     t = e.tables.get(arity)
                     if t is None or not t.live:
                         self.changed(label)  # it no longer holds label/arity
+                    term = _entry_term(entry)
+                    return term.args if type(term) is Compound else ()
+            elif getattr(e, "remote", False):
+                found = e.retract_entry(args, matches)
+                if found is not None:
+                    pos, entry = found
+                    self.journal(lambda e=e, pos=pos, entry=entry: e.restore(pos, entry))
+                    self.changed(label)
                     term = _entry_term(entry)
                     return term.args if type(term) is Compound else ()
             else:
@@ -580,10 +627,14 @@ def _entry_term(entry) -> Any:
 def _tell_any(target, clause) -> None:
     """Store a non-ground or weighted statement (a Clause) in an elemental other than a fact
     elemental: only in-memory ones can hold it."""
-    if isinstance(target, MemoryElemental):
+    if type(target) is FactElemental:
+        target.tell_entry(clause)
+    elif isinstance(target, MemoryElemental):
         b = target._bucket(len(clause.head))
         b.entries.append(clause)
         target.rebuild_indexes()
+    elif getattr(target, "remote", False):
+        target.tell([clause])
     else:
         raise SeltzerError(f"{target.cls} elementals only hold ground statements")
 

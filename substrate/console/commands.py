@@ -263,11 +263,12 @@ def _peek(console, label):
 
 @command("list", "/list | /list(label)", 0, 1)
 def _list(console, label=None):
-    """One row per elemental: GUID, class, label, count, properties."""
+    """One row per elemental: GUID, class, label, count, properties, and where it lives when
+    hosted on a Ray actor (@ ray:host@node)."""
     sub = console.sub
     els = list(sub.elementals.values()) if label is None else _elementals_for(console, text_arg("list", 1, label))
     rows = [f"{e.guid}  {e.cls:<5}  {e.label}  {e.count()}" + (f"  {{ {_props_text(e)} }}" if e.properties else "")
-            for e in els]
+            + (f"  @ {e.where}" if hasattr(e, "where") else "") for e in els]
     rows.append(_plural(len(els), "elemental"))
     return "\n".join(rows)
 
@@ -312,6 +313,16 @@ def _drop(console, which):
     for e in els:
         console.sub.remove(e.guid)
     return f"dropped {_plural(len(els), 'elemental')}"
+
+
+@command("host", "/host(label, ray | local)", 2, 2)
+def _host(console, label, where):
+    """Move a label's fact and store elementals onto Ray actors (ray) or back into this
+    process (local); a dead host's store is reopened from its path. Same GUIDs, same order."""
+    from ..cluster.placement import move
+    lab = text_arg("host", 1, label)
+    n = move(console.sub, lab, text_arg("host", 2, where))
+    return f"moved {_plural(n, 'elemental')} of {lab} to {text_arg('host', 2, where)}"
 
 
 @command("optimize", "/optimize(label)", 1, 1)

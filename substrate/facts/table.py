@@ -14,6 +14,7 @@ which makes a new table (calls still running keep reading the old one).
 from __future__ import annotations
 
 from array import array
+from itertools import count
 from typing import Any, Iterable, Iterator
 
 import numpy as np
@@ -28,13 +29,14 @@ __all__ = ["Table", "EAGER"]
 EAGER = 64        # answers up to this many are made at once; more are made as they are tried
 SCAN_MIN = 256    # below this many rows a bound unindexed argument is left to the solver
 _PROBE = 32       # retract: rows tried one by one before a vectorised scan
+_SERIALS = count(1)
 
 
 class Table:
     """Statements of one arity in columns, with indexes on ``positions``."""
 
     __slots__ = ("arity", "atoms", "cols", "n", "clauses", "wild", "dead", "gen", "live",
-                 "first_live", "indexes", "get", "_wild_arr")
+                 "first_live", "indexes", "get", "_wild_arr", "serial")
 
     def __init__(self, arity: int, atoms: Atoms, positions: Iterable[int] = ()) -> None:
         self.arity = arity
@@ -49,6 +51,7 @@ class Table:
         self.first_live = 0
         self.indexes: dict[int, PosIndex] = {p: PosIndex(p) for p in positions if p < arity}
         self._wild_arr = None
+        self.serial = next(_SERIALS)   # names this table in undo tokens (plain data)
         self._regetter()
 
     # -- writing ---------------------------------------------------------------------------
