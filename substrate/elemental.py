@@ -16,10 +16,10 @@ import uuid
 from itertools import islice
 from typing import Any, Iterable, Protocol, runtime_checkable
 
-from lang.clauses import Clause, index_key
+from lang.clauses import _CONS_KEY, Clause, index_key
 from lang.errors import CompileError
 from lang.printer import show_entry
-from lang.terms import Symbol, Var, deref
+from lang.terms import Cons, Symbol, Var, deref
 
 from .facts import Atoms, Table
 
@@ -498,7 +498,10 @@ def _rule_asker(b: _Bucket):
                 return b.entries
             x = r
         tx = type(x)
-        found = index.get(x if (tx is int or tx is str or tx is Symbol) else index_key(x))
+        if tx is Cons:
+            found = index.get(_CONS_KEY)
+        else:
+            found = index.get(x if (tx is int or tx is str or tx is Symbol) else index_key(x))
         return index[_WILD] if found is None else found
     return ask
 

@@ -52,6 +52,7 @@ class Substrate:
         self.elementals: dict[str, Elemental] = {}      # guid -> elemental, creation order
         # routing, built per label on demand and kept up to date as elementals are added
         self._routes: dict[tuple[str, int], Callable | None] = {}
+        self.generation = 0     # bumped whenever a route is replaced: the solver's call-site caches check it
         self._holders: dict[tuple[str, int], list] = {}
         self._merges: dict[tuple[str, int], list] = {}
         self._route_arities: dict[str, set] = {}
@@ -143,12 +144,14 @@ class Substrate:
             self._labels = None
             self._label_index = {}
             self._flushers = [e for e in self.elementals.values() if hasattr(e, "flush")]
+            self.generation += 1
             return
         self._label_index.pop(label, None)
         for arity in self._route_arities.pop(label, ()):
             self._drop_route((label, arity))
 
     def _drop_route(self, key: tuple[str, int]) -> None:
+        self.generation += 1
         self._routes.pop(key, None)
         self._holders.pop(key, None)
         self._merges.pop(key, None)
@@ -177,12 +180,13 @@ class Substrate:
             route = self._routes.get(key)
             holders = self._holders.get(key)
             if type(e) is FactElemental and holders:
-                if type(route) is MergedFacts and route.els == holders:
+                if type(route) is MergedFacts and len(route.els) == len(holders):
                     route.add(e)
                     holders.append(e)
                     continue
                 if len(holders) == 1 and type(holders[0]) is FactElemental:
                     m = MergedFacts([holders[0], e], arity)
+                    self.generation += 1
                     self._routes[key] = m
                     self._merges[key] = [m]
                     holders.append(e)
@@ -323,6 +327,15 @@ class Substrate:
             if asker is None:
                 return None
         return asker(args)
+
+    def asker(self, label: str, arity: int) -> Callable | None:
+        """The function answering ``#label`` goals of ``arity`` (args -> alternatives), or None
+        when no elemental holds it; valid while :attr:`generation` stays the same."""
+        key = (label, arity)
+        asker = self._routes.get(key)
+        if asker is None and key not in self._routes:
+            asker = self._route(label, arity)
+        return asker
 
     def assert_statement(self, label: str, args: tuple) -> None:
         """Add a statement to the newest writable elemental with that label and arity."""
@@ -610,7 +623,7 @@ def _head_unifies(alt, args: list, m: Machine) -> bool:
     if type(alt) is tuple:
         ok = m.unify(Compound("s", tuple(args)), Compound("s", alt)) if alt else True
     else:
-        ok = alt.match(args, m.trail, m.unify) is not None
+        ok = m.match(alt, args) is not None
     m.undo(mark)
     return ok
 
