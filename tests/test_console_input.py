@@ -226,3 +226,15 @@ def test_the_interactive_console_caps_long_answer_lists_and_more_pages():
     out.clear()
     c.run_line("#n(:x)")
     assert len(out) == 9
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["p {", "  (1, \"a\");", "  (:x) :- #q(:x),", "   gt(:x, 1);", "}", "#p(:x,",
+                                 " 2)", "\"open", "close\" )", "/* c", "*/", "// note", "", "(", "[1,", "2]);",
+                                 "'s", "q'", "oops ;", "sum(1,"]), min_size=1, max_size=8))
+def test_resumed_examination_agrees_with_examining_the_whole_text(lines):
+    from substrate.console.reader import _Growing
+    g = _Growing()
+    for k in range(1, len(lines) + 1):
+        text = "\n".join(lines[:k])
+        assert g.examine(text) == examine(text), text

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass
-from typing import IO, Iterator, NamedTuple
+from typing import IO, Any, Iterator, NamedTuple
 
 from lark import Lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
@@ -68,60 +68,59 @@ def _grammar() -> Lark:
     return _lark
 
 
-def _walk(text: str, start: str) -> Status:
-    """Feed ``text`` to the interactive parser for ``start``."""
-    ip = _grammar().parse_interactive(text, start)
-    stack: list[int] = []
-    tokens = 0
+class _Walk(NamedTuple):
+    """One start symbol's walk over a text: its status, and what resuming at the end needs
+    (``state`` is None when the walk cannot resume: already wrong, or stopped in a string)."""
+    status: Status
+    state: Any = None
+    stack: tuple = ()
+    tokens: int = 0
+
+
+def _walk(text: str, start: str, resume: _Walk | None = None, begin: int = 0) -> _Walk:
+    """Feed ``text`` to the interactive parser for ``start`` — or only ``text[begin:]``,
+    continuing ``resume``, the walk of ``text[:begin]`` (which ended between tokens)."""
+    if resume is None:
+        ip = _grammar().parse_interactive(text, start)
+        stack, tokens = [], 0
+    else:
+        ip = _grammar().parse_interactive(text[begin:], start)
+        ip.parser_state = resume.state.copy(deepcopy_values=False)
+        stack, tokens = list(resume.stack), resume.tokens
     try:
         for tok in ip.iter_parse():
             tokens += 1
             v = tok.value
             if v in _OPENERS:
-                stack.append(tok.start_pos)
+                stack.append(tok.start_pos + begin)
             elif v in _CLOSERS and stack:
                 stack.pop()
     except UnexpectedCharacters as e:
-        p = e.pos_in_stream
+        p = e.pos_in_stream + begin
         if text.startswith("/*", p):
-            return Status("more", p)
+            return _Walk(Status("more", p))
         kind = _QUOTED.get(text[p]) if p < len(text) else None
         if text.startswith("#'", p):
             kind = "HASHLABEL"
         if kind is not None and kind in (e.allowed or ()):
-            return Status("more", p)  # a string that is not closed yet, where a string may stand
-        return Status("wrong", at=p)
+            return _Walk(Status("more", p))  # a string not closed yet, where a string may stand
+        return _Walk(Status("wrong", at=p))
     except UnexpectedToken as e:
-        return Status("wrong", at=e.token.start_pos or 0)
+        return _Walk(Status("wrong", at=(e.token.start_pos or 0) + begin))
     except UnexpectedInput as e:  # any other rejection is at the end of the text
-        return Status("wrong", at=getattr(e, "pos_in_stream", None) or len(text))
+        return _Walk(Status("wrong", at=len(text)))
+    state = ip.parser_state.copy(deepcopy_values=False)
     try:
         ip.feed_eof()
     except UnexpectedToken:
-        return Status("more", stack[-1] if stack else None)
-    return Status("complete" if tokens else "empty")
+        return _Walk(Status("more", stack[-1] if stack else None), state, tuple(stack), tokens)
+    return _Walk(Status("complete" if tokens else "empty"), state, tuple(stack), tokens)
 
 
-def examine(text: str) -> Status:
-    """Decide whether ``text`` is a complete console input, needs more, or is already wrong."""
-    m = _SPACE.match(text)
-    i = m.end()
-    c = _COMMAND.match(text, i)
-    if c is not None:
-        rest = c.end()
-        if not text.startswith("(", rest):
-            return Status("complete")  # "/name" or "/name word ...": a command is one line
-        st = _walk("c" + text[rest:], "term")
-        shift = rest - 1
-        if st.state == "wrong":
-            return Status("wrong", at=max(rest, st.at + shift))
-        if st.opened is not None:
-            return Status(st.state, opened=st.opened + shift)
-        return st
-    q = _walk(text, "query")
-    if q.state == "complete":
+def _combine(q: Status, p: Status | None) -> Status:
+    """One status from the walks as a query (``q``) and as definitions (``p``)."""
+    if q.state == "complete" or p is None:
         return q
-    p = _walk(text, "start")
     if p.state in ("complete", "empty"):
         return p
     if q.state == "more":
@@ -129,6 +128,59 @@ def examine(text: str) -> Status:
     if p.state == "more":
         return p
     return q if q.at >= p.at else p
+
+
+def _command(text: str) -> Status | None:
+    """The status of a /command (None when ``text`` is not one)."""
+    m = _SPACE.match(text)
+    c = _COMMAND.match(text, m.end())
+    if c is None:
+        return None
+    rest = c.end()
+    if not text.startswith("(", rest):
+        return Status("complete")  # "/name" or "/name word ...": a command is one line
+    st = _walk("c" + text[rest:], "term").status
+    shift = rest - 1
+    if st.state == "wrong":
+        return Status("wrong", at=max(rest, st.at + shift))
+    if st.opened is not None:
+        return Status(st.state, opened=st.opened + shift)
+    return st
+
+
+def examine(text: str) -> Status:
+    """Decide whether ``text`` is a complete console input, needs more, or is already wrong."""
+    st = _command(text)
+    if st is not None:
+        return st
+    q = _walk(text, "query").status
+    return _combine(q, None if q.state == "complete" else _walk(text, "start").status)
+
+
+class _Growing:
+    """:func:`examine` for a text that grows line by line: each start symbol's walk resumes
+    where the previous line left it, so reading an input of n lines costs O(n), not O(n²)."""
+
+    def __init__(self) -> None:
+        self.text: str | None = None
+        self.walks: dict[str, _Walk] = {}
+
+    def examine(self, text: str) -> Status:
+        st = _command(text)
+        if st is not None:
+            self.text = None
+            return st
+        prev, walks = self.text, {}
+        for start in ("query", "start"):
+            w = self.walks.get(start) if prev is not None and text.startswith(prev) else None
+            if w is not None and w.status.state == "wrong":
+                walks[start] = w  # no added text can mend it
+            elif w is not None and w.state is not None:
+                walks[start] = _walk(text, start, w, len(prev))
+            else:
+                walks[start] = _walk(text, start)
+        self.text, self.walks = text, walks
+        return _combine(walks["query"].status, walks["start"].status)
 
 
 def is_complete(text: str) -> bool:
@@ -159,6 +211,7 @@ class Splitter:
         self._next = first_line           # line number of the next line fed
         self._skipping = False            # after a wrong input: skip lines that cannot start one
         self._queue: deque = deque()      # (line, number) to read (again)
+        self._grow = _Growing()           # the grammar walk of _buf, resumed line by line
 
     @property
     def pending(self) -> bool:
@@ -188,7 +241,8 @@ class Splitter:
 
     def _take(self, line: str, n: int, out: list[Piece]) -> None:
         if not self._buf:
-            st = examine(line)
+            self._grow = _Growing()
+            st = self._grow.examine(line)
             if st.state == "empty":
                 return
             if self._skipping:
@@ -203,7 +257,7 @@ class Splitter:
             return
         self._buf.append(line)
         text = "\n".join(self._buf)
-        st = examine(text)
+        st = self._grow.examine(text)
         if st.state == "more":
             return
         if st.state == "wrong":
