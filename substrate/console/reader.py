@@ -19,7 +19,10 @@ mistake so that it costs only its own input (docs/decisions.md "Console input"):
 - an input left open (unclosed bracket, string or comment) that later fails, or is still open
   at the end, is cut before the first following line that *starts an input* — a line that on
   its own is complete or needs more — and reported where the bracket or string was opened;
-  the lines from the cut on are read again as new inputs.
+  the lines from the cut on are read again as new inputs;
+- while a bracket is open, a line at the left margin that starts an input begins a new input
+  at once: lines continuing a bracket are indented, or begin with what cannot start an input
+  (``)``, ``}``, ``(1, a);``, ``"a.kb")``).
 """
 from __future__ import annotations
 
@@ -212,6 +215,7 @@ class Splitter:
         self._skipping = False            # after a wrong input: skip lines that cannot start one
         self._queue: deque = deque()      # (line, number) to read (again)
         self._grow = _Growing()           # the grammar walk of _buf, resumed line by line
+        self._open = Status("more")       # the status of _buf (needs more)
 
     @property
     def pending(self) -> bool:
@@ -250,15 +254,26 @@ class Splitter:
                     return
                 self._skipping = False
             if st.state == "more":
-                self._buf, self._start = [line], n
+                self._buf, self._start, self._open = [line], n, st
                 return
             out.append(Piece(line, n))
             self._skipping = st.state == "wrong"
+            return
+        head = self._open
+        if (line[:1] not in (" ", "\t") and head.opened is not None and "\n".join(self._buf)[head.opened] in _OPENERS
+                and examine(line).state in ("complete", "more")):
+            # a bracket is open, and a line at the margin can begin an input by itself: the open
+            # input ends before it (or before an earlier line that starts an input), so that it
+            # cannot close the bracket and vanish into the broken input
+            at = len("\n".join(self._buf)) + 1
+            self._buf.append(line)
+            self._cut(Status("wrong", at=at), out, at_end=False)
             return
         self._buf.append(line)
         text = "\n".join(self._buf)
         st = self._grow.examine(text)
         if st.state == "more":
+            self._open = st
             return
         if st.state == "wrong":
             self._cut(st, out, at_end=False)
