@@ -208,6 +208,9 @@ class Substrate:
         self._anyarity = anyarity
         self._holders = holders
         self._routes = {key: make_route(els, key[1]) for key, els in holders.items()}
+        if self.cluster is not None:  # rules with ``near = label`` run on the label's hosts
+            from .cluster.near import near_routes
+            near_routes(self, self._routes, holders)
         return self._routes
 
     def _route_any(self, label: str, arity: int):

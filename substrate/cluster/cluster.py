@@ -76,6 +76,9 @@ class Cluster:
             if address:
                 kwargs["address"] = address
             else:
+                # Ray's memory monitor kills workers when the machine runs short of memory; a
+                # host holds data that cannot be recomputed, so a private instance turns it off
+                os.environ.setdefault("RAY_memory_monitor_refresh_ms", "0")
                 if temp_dir is None:  # short: Ray's socket paths must fit in 107 bytes
                     temp_dir = self.temp_dir = tempfile.mkdtemp(prefix="seltzer-ray-")
                 kwargs.update(num_cpus=num_cpus or os.cpu_count() or 2,
@@ -90,6 +93,7 @@ class Cluster:
         self._lock = threading.Lock()
         self.dead: set[int] = set()         # id() of actors known to have died
         self._graveyard: list = []
+        self.mirrors: dict[int, dict] = {}  # id(actor) -> {guid: fingerprint} of its copies (near.py)
         self.hosts: list[HostRef] = []
         self._spawn(count)
 

@@ -35,6 +35,8 @@ class Host:
         self.machine = Machine(self.sub, None)
         self.cursors: dict[int, Any] = {}
         self.next_cursor = 0
+        self.replicas: dict[str, Any] = {}   # copies of what rules run here need (near.py)
+        self.copies = Substrate(workers=1)
 
     # -- where and what ------------------------------------------------------------------------
     def where(self) -> dict:
@@ -228,9 +230,74 @@ class Host:
         """GUIDs of the elementals placed here."""
         return list(self.sub.elementals)
 
+    # -- running rules near the data (near.py) --------------------------------------------------
+    def mirror(self, order: list, items: list) -> None:
+        """Update the copies of the elementals that rules run here need: ``items`` are object
+        refs of (guid, label, props, blob, clauses, procedural); ``order`` is every copy's GUID
+        in creation order (copies not listed are dropped)."""
+        import ray
+        from ..loader import CompiledDefinition, build_elemental
+        for guid, label, props, blob, special, procedural in (ray.get(items) if items else ()):
+            old = self.replicas.pop(guid, None)
+            if old is not None:
+                old.close()
+            e = build_elemental(CompiledDefinition(label, props, decode_entries(blob, special), procedural, None))
+            e.guid = guid
+            self.replicas[guid] = e
+        for guid in [g for g in self.replicas if g not in set(order)]:
+            self.replicas.pop(guid).close()
+        self.copies.elementals = {g: self.replicas[g] for g in order if g in self.replicas}
+        self.copies.changed()
+
+    def near(self, label: str, goal: bytes, guids: list, ttl: float) -> dict:
+        """Run ``#label(goal)`` once per prototype and per shard (one of ``guids``, hosted
+        here): {(prototype index, guid): answers} (see wire.encode_answers)."""
+        from lang.clauses import Clause
+        from lang.terms import resolve
+        from .wire import encode_answers
+        args0 = decode_goal(goal)
+        protos = [x for e in self.copies.with_label(label) if e.cls == "rules"
+                  for x in e.entries() if type(x) is Clause and len(x.head) == len(args0)]
+        view = _Shard(self.copies)
+        out = {}
+        for i, proto in enumerate(protos):
+            for g in guids:
+                view.shard = self.sub.elementals[g]
+                view.near = view.shard.label
+                args = decode_goal(goal)
+                m = Machine(view, ttl)
+                rows, truths = [], []
+                for truth in m.solve((), [], first=(args, [proto])):
+                    rows.append(tuple(resolve(a) for a in args))
+                    truths.append(truth)
+                out[(i, g)] = encode_answers(rows, truths)
+        return out
+
     def open_scans(self) -> int:
         """How many scans are open (paged, not finished nor cancelled)."""
         return len(self.cursors)
 
     def ping(self) -> int:
         return self.slot
+
+
+class _Shard:
+    """The knowledge a rule sees on a host: one shard of the walked label, copies of the rest."""
+
+    def __init__(self, mirror) -> None:
+        self.mirror = mirror
+        self.shard = None
+        self.near = ""
+
+    def ask(self, label: str, args: list):
+        if label == self.near:
+            asker = self.shard.asker(len(args))
+            return asker(args) if asker is not None else None
+        return self.mirror.ask(label, args)
+
+    def __getattr__(self, name: str):  # anything else (checked away by near.py) is not allowed here
+        from lang.errors import EvaluationError
+
+        def refuse(*_a, **_k):
+            raise EvaluationError(f"{name} is not available to a rule running near the data")
+        return refuse

@@ -50,6 +50,7 @@ class RemoteElemental:
         self._pending = None                 # the build call, until ready() collects it
         self._dirty = False                  # told statements a store may still buffer
         self.closed = False
+        self.version = 0                     # bumped on every change (near.py refreshes copies)
 
     @classmethod
     def pending(cls, cluster, host, guid, label, properties, ref) -> "RemoteElemental":
@@ -148,6 +149,7 @@ class RemoteElemental:
         self._ensure()
         blob, special = encode_entries(list(statements))
         self._info(self.call(self.actor.tell.remote(self.guid, blob, special)))
+        self.version += 1
         self._dirty = True
 
     def retract_entry(self, args: tuple, matches=None) -> tuple | None:
@@ -158,6 +160,7 @@ class RemoteElemental:
             return None
         pos, blob, special, info = got
         self._info(info)
+        self.version += 1
         (entry,) = decode_entries(blob, special)
         return pos, entry
 
@@ -171,6 +174,7 @@ class RemoteElemental:
             return
         blob, special = encode_entries([entry])
         self._info(self.call(self.actor.restore.remote(self.guid, pos, blob, special)))
+        self.version += 1
 
     def forget(self, entry: Any) -> None:
         """Undo of an assert."""
@@ -178,6 +182,7 @@ class RemoteElemental:
             return
         blob, special = encode_entries([entry])
         self._info(self.call(self.actor.forget.remote(self.guid, blob, special)))
+        self.version += 1
 
     def count(self) -> int:
         if self._pending is not None:
@@ -197,6 +202,7 @@ class RemoteElemental:
     def set_property(self, name: str, value: Any) -> None:
         self._ensure()
         self._info(self.call(self.actor.set_property.remote(self.guid, name, value)))
+        self.version += 1
         self.properties[name] = value
 
     def flush(self) -> None:
