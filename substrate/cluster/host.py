@@ -233,15 +233,16 @@ class Host:
     # -- running rules near the data (near.py) --------------------------------------------------
     def mirror(self, order: list, items: list) -> None:
         """Update the copies of the elementals that rules run here need: ``items`` are object
-        refs of (guid, label, props, blob, clauses, procedural); ``order`` is every copy's GUID
+        refs of (guid, label, props, blob, clauses, rule entries or None); ``order`` is every copy's GUID
         in creation order (copies not listed are dropped)."""
         import ray
         from ..loader import CompiledDefinition, build_elemental
-        for guid, label, props, blob, special, procedural in (ray.get(items) if items else ()):
+        for guid, label, props, blob, special, rules in (ray.get(items) if items else ()):
             old = self.replicas.pop(guid, None)
             if old is not None:
                 old.close()
-            e = build_elemental(CompiledDefinition(label, props, decode_entries(blob, special), procedural, None))
+            entries = rules if rules is not None else decode_entries(blob, special)
+            e = build_elemental(CompiledDefinition(label, props, entries, rules is not None, None))
             e.guid = guid
             self.replicas[guid] = e
         for guid in [g for g in self.replicas if g not in set(order)]:

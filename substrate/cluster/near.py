@@ -174,10 +174,12 @@ def _mirror(cluster, proxies: list, copy: list) -> None:
             if have.get(e.guid) != fp:
                 ref = shipped.get(e.guid)
                 if ref is None:
-                    entries = e.entries() if e.cls in ("facts", "rules") else []
-                    blob, special = encode_entries(list(entries))
-                    ref = shipped[e.guid] = ray.put((e.guid, e.label, dict(e.properties), blob, special,
-                                                     e.cls == "rules"))
+                    if e.cls == "rules":  # pickled: goals keep their source locations for errors
+                        blob, special, rules = b"", [], list(e.entries())
+                    else:
+                        blob, special = encode_entries(list(e.entries()) if e.cls == "facts" else [])
+                        rules = None
+                    ref = shipped[e.guid] = ray.put((e.guid, e.label, dict(e.properties), blob, special, rules))
                 send.append(ref)
         if send or set(have) != set(order):
             calls.append((p, p.actor.mirror.remote(order, send)))
