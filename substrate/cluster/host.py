@@ -252,7 +252,9 @@ class Host:
 
     def near(self, label: str, goal: bytes, guids: list, ttl: float) -> dict:
         """Run ``#label(goal)`` once per prototype and per shard (one of ``guids``, hosted
-        here): {(prototype index, guid): answers} (see wire.encode_answers)."""
+        here): ({(prototype index, guid): answers} (see wire.encode_answers), CPU seconds)."""
+        import time
+        cpu = time.process_time()
         from lang.clauses import Clause
         from lang.terms import resolve
         from .wire import encode_answers
@@ -272,7 +274,7 @@ class Host:
                     rows.append(tuple(resolve(a) for a in args))
                     truths.append(truth)
                 out[(i, g)] = encode_answers(rows, truths)
-        return out
+        return out, time.process_time() - cpu
 
     def open_scans(self) -> int:
         """How many scans are open (paged, not finished nor cancelled)."""

@@ -69,6 +69,7 @@ class NearRoute:
         self.near = near
         self.fallback = fallback
         self.plan: tuple | None = None  # (near arity, closure elementals) once checked
+        self.cpu: list[float] = []      # CPU seconds each host spent on the last call
 
     def _refuse(self, why: str) -> EvaluationError:
         return EvaluationError(f"{self.label} {{ near = {self.near} }} cannot run near the data: {why}")
@@ -137,8 +138,11 @@ class NearRoute:
         ttl = self.sub.ttl
         refs = {k: e.actor.near.remote(self.label, goal, guids, ttl) for k, (e, guids) in hosts.items()}
         parts: dict = {}
+        self.cpu = []
         for k, (e, guids) in hosts.items():
-            parts.update(e.call(refs[k]))
+            got, cpu = e.call(refs[k])
+            parts.update(got)
+            self.cpu.append(cpu)
         from .wire import decode_answers
         nprotos = sum(1 for e in self.els for x in e.entries() if type(x) is Clause and len(x.head) == self.arity)
         out: list = []
