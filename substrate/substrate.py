@@ -51,6 +51,7 @@ class Substrate:
         self.output: Callable[[str], None] = output or (lambda text: None)
         self.elementals: dict[str, Elemental] = {}      # guid -> elemental, creation order
         self._routes: dict[tuple[str, int], Callable] | None = None
+        self.generation = 0     # bumped whenever routes change: the solver's call-site caches check it
         self._holders: dict[tuple[str, int], list] = {}
         self._anyarity: dict[str, list] = {}
         self._labels: dict[str, list] | None = None
@@ -127,6 +128,7 @@ class Substrate:
         """Forget the routing tables (an elemental was added, dropped, or gained an arity)."""
         self._routes = None
         self._labels = None
+        self.generation += 1
 
     # -- hosting on a Ray cluster (substrate/cluster/) ---------------------------------------------
     def use_cluster(self, cluster: Any = True):
@@ -270,6 +272,17 @@ class Substrate:
             if asker is None:
                 return None
         return asker(args)
+
+    def asker(self, label: str, arity: int) -> Callable | None:
+        """The function answering ``#label`` goals of ``arity`` (args -> alternatives), or None
+        when no elemental holds it; valid while :attr:`generation` stays the same."""
+        routes = self._routes
+        if routes is None:
+            routes = self._build_routes()
+        asker = routes.get((label, arity))
+        if asker is None:
+            asker = self._route_any(label, arity)
+        return asker
 
     def assert_statement(self, label: str, args: tuple) -> None:
         """Add a statement to the newest writable elemental with that label and arity."""
@@ -534,7 +547,7 @@ def _head_unifies(alt, args: list, m: Machine) -> bool:
     if type(alt) is tuple:
         ok = m.unify(Compound("s", tuple(args)), Compound("s", alt)) if alt else True
     else:
-        ok = alt.match(args, m.trail, m.unify) is not None
+        ok = m.match(alt, args) is not None
     m.undo(mark)
     return ok
 
