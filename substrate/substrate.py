@@ -150,7 +150,7 @@ class Substrate:
         where = placement(self, cd)
         if where is None:
             return build_elemental(cd)
-        return where.place(cd.label, cd.properties, cd.entries, cd.procedural)
+        return where.place(cd.label, cd.properties, cd.entries, cd.procedural, where=cd.where)
 
     def remove(self, guid: str) -> Elemental:
         """Uninstall and close one elemental (closed when the line commits)."""

@@ -196,3 +196,17 @@ def test_a_rule_that_cannot_be_split_says_why(kb, body, why):
                  f"r {{ near = gene }} {{ (:n) :- {body}; }}")
     with pytest.raises(EvaluationError, match=re.escape(f"r {{ near = gene }} cannot run near the data: {why}")):
         list(kb.query("#r(:n)"))
+
+
+def _integrity_cases():
+    import test_integrity as t
+    return [t.test_a_failing_line_discards_its_pending_store_writes,
+            t.test_a_failing_line_deletes_the_batches_it_committed,
+            t.test_a_failing_line_puts_retracted_statements_back_in_order,
+            t.test_a_failed_load_creates_no_store_folder_and_commits_nothing]
+
+
+@pytest.mark.parametrize("case", _integrity_cases(), ids=lambda f: f.__name__[5:])
+def test_a_hosted_store_undoes_a_failing_line_like_an_in_process_one(case, tmp_path, ray_cluster, monkeypatch):
+    monkeypatch.setattr(Substrate, "default_cluster", ray_cluster)
+    case(tmp_path)

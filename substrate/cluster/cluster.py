@@ -129,7 +129,7 @@ class Cluster:
         h.dead = False
 
     def place(self, label: str, props: dict, entries: list, procedural: bool = False,
-              guid: str | None = None, slot: int | None = None):
+              guid: str | None = None, slot: int | None = None, where: Any = None):
         """Build an elemental from a definition on a host; returns its proxy."""
         from ..elemental import new_guid
         from .remote import RemoteElemental
@@ -137,7 +137,7 @@ class Cluster:
         guid = guid or new_guid()
         host = self.pick(len(entries), slot)
         blob, special = encode_entries(entries)
-        ref = host.actor.build.remote(guid, label, props, blob, special, procedural)
+        ref = host.actor.build.remote(guid, label, props, blob, special, procedural, where)
         return RemoteElemental.pending(self, host, guid, label, props, ref)
 
     def adopt(self, e, slot: int | None = None):

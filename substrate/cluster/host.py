@@ -60,10 +60,10 @@ class Host:
 
     # -- building ------------------------------------------------------------------------------
     def build(self, guid: str, label: str, props: dict, blob: bytes, special: list,
-              procedural: bool = False) -> tuple:
+              procedural: bool = False, where: Any = None) -> tuple:
         """Make an elemental from a compiled definition (a store opens its path on this node)."""
         from ..loader import CompiledDefinition, build_elemental
-        cd = CompiledDefinition(label, props, decode_entries(blob, special), procedural, None)
+        cd = CompiledDefinition(label, props, decode_entries(blob, special), procedural, where)
         e = build_elemental(cd)
         e.guid = guid
         self.sub.add(e)
@@ -225,6 +225,23 @@ class Host:
         self.sub.changed()
         if e is not None:
             e.close()
+
+    def begin_line(self) -> None:
+        """A console line of the substrate writes to a store here: journal it (see end_line)."""
+        if not self.sub.in_transaction():
+            self.sub.begin()
+
+    def end_line(self, ok: bool) -> None:
+        """The line finished: keep its store writes, or undo them (a failing line)."""
+        if self.sub.in_transaction():
+            self.sub.commit() if ok else self.sub.rollback()
+
+    def discard(self, guid: str) -> None:
+        """Undo an elemental's creation (its line or file failed): a new store is removed."""
+        e = self.sub.elementals.pop(guid, None)
+        self.sub.changed()
+        if e is not None:
+            getattr(e, "discard", e.close)()
 
     def holds(self) -> list:
         """GUIDs of the elementals placed here."""
