@@ -104,10 +104,9 @@ class Host:
 
     def _filter(self, found, args: list):
         m = self.machine
-        trail = m.trail
         unify = m.unify
         for alt in found:
-            mark = len(trail)
+            mark = m.mark()  # every binding trailed until undone
             if type(alt) is tuple:
                 ok = True
                 for x, y in zip(args, alt):
@@ -115,9 +114,8 @@ class Host:
                         ok = False
                         break
             else:
-                ok = alt.match(args, trail, unify) is not None
-            while len(trail) > mark:
-                trail.pop().ref = None
+                ok = m.match(alt, args) is not None
+            m.undo(mark)
             if ok:
                 yield alt
 
@@ -282,8 +280,7 @@ class Host:
         out = {}
         for i, proto in enumerate(protos):
             for g in guids:
-                view.shard = self.sub.elementals[g]
-                view.near = view.shard.label
+                view.use(self.sub.elementals[g])
                 args = decode_goal(goal)
                 m = Machine(view, ttl)
                 rows, truths = [], []
@@ -302,22 +299,57 @@ class Host:
 
 
 class _Shard:
-    """The knowledge a rule sees on a host: one shard of the walked label, copies of the rest."""
+    """The knowledge a rule sees on a host: one shard of the walked label, copies of the rest.
+
+    Implements the solver's Knowledge interface; what near.py checked away (changing
+    knowledge, printing) is refused here too, should it be reached anyway."""
 
     def __init__(self, mirror) -> None:
         self.mirror = mirror
         self.shard = None
         self.near = ""
+        self.epoch = 0
+
+    def use(self, shard) -> None:
+        """Answer the walked label from ``shard`` from now on."""
+        self.shard = shard
+        self.near = shard.label
+        self.epoch += 1
+
+    @property
+    def generation(self) -> tuple:  # the solver's call-site caches check it
+        return (self.mirror.generation, self.epoch)
+
+    def asker(self, label: str, arity: int):
+        if label == self.near:
+            return self.shard.asker(arity)
+        return self.mirror.asker(label, arity)
 
     def ask(self, label: str, args: list):
-        if label == self.near:
-            asker = self.shard.asker(len(args))
-            return asker(args) if asker is not None else None
-        return self.mirror.ask(label, args)
+        asker = self.asker(label, len(args))
+        return asker(args) if asker is not None else None
 
-    def __getattr__(self, name: str):  # anything else (checked away by near.py) is not allowed here
+    def _refuse(self, what: str):
         from lang.errors import EvaluationError
+        raise EvaluationError(f"{what} is not available to a rule running near the data")
 
-        def refuse(*_a, **_k):
-            raise EvaluationError(f"{name} is not available to a rule running near the data")
-        return refuse
+    def assert_statement(self, label, args):
+        self._refuse("assert")
+
+    def retract_statement(self, label, args):
+        self._refuse("retract")
+
+    def bundle_statement(self, label, args, n):
+        self._refuse("bundle")
+
+    def declare_statement(self, label, args):
+        self._refuse("declare")
+
+    def elemental_ids(self, label):
+        self._refuse("sub.elementals")
+
+    def emit(self, text):
+        self._refuse("console output")
+
+    def exec_line(self, line):
+        self._refuse("console.exec")
