@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import png
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from numpy.lib import format as npformat
 
 from substrate.tome import figure, picture, web
@@ -137,6 +139,24 @@ def test_bad_requests_answer_400_with_a_message(folder, query, words) -> None:
     status, headers, body = _call(make_app(folder), query)
     assert status == "400 Bad Request" and headers["Content-Type"] == "application/json"
     assert words in json.loads(body)["error"]
+
+
+NUMBERS = st.one_of(st.integers(-10**30, 10**30).map(str), st.integers(-5, 2_000_000).map(str),
+                    st.floats(allow_nan=True).map(str), st.text(max_size=8))
+SMALL = st.one_of(st.integers(-3, 300).map(str), st.text(max_size=5))
+PARAMS = st.fixed_dictionaries({}, optional={
+    "seqid": st.sampled_from(["1", "2", "", "../1", "1\x00"]), "xmin": NUMBERS, "xmax": NUMBERS,
+    "tissue": SMALL, "width": SMALL, "height": SMALL, "vmax": NUMBERS, "axes": st.sampled_from(["0", "no", "2"])})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(PARAMS)
+def test_any_query_string_answers_without_an_internal_error(folder, params) -> None:
+    from urllib.parse import urlencode
+    status, headers, body = _call(make_app(folder), urlencode(params))
+    assert status.split()[0] in ("200", "400", "404"), (params, body)
+    if headers["Content-Type"] == "application/json":
+        assert isinstance(json.loads(body), dict)
 
 
 def test_column_means_read_in_bounded_chunks(tmp_path, monkeypatch) -> None:
