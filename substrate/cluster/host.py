@@ -187,13 +187,7 @@ class Host:
         """Remove the newest entry equal to the given one (undo of an assert)."""
         e = self.sub.elementals[guid]
         (entry,) = decode_entries(blob, special)
-        key = encode_entries([entry])
-        for b in e.buckets.values():
-            for i in range(len(b.entries) - 1, -1, -1):
-                x = b.entries[i]
-                if x is entry or encode_entries([x]) == key:
-                    e.forget(x)
-                    return self._info(e)
+        e.forget(entry)
         return self._info(e)
 
     def set_property(self, guid: str, name: str, value: Any) -> tuple:

@@ -24,23 +24,22 @@ from lang.terms import Symbol
 from .remote import is_remote
 from .wire import encode_entries, encode_goal
 
-__all__ = ["NearRoute", "near_routes", "UNSPLITTABLE"]
+__all__ = ["NearRoute", "near_route", "UNSPLITTABLE"]
 
 UNSPLITTABLE = frozenset({"assert", "retract", "bundle", "declare", "console.puts", "console.exec",
                           "rand", "sub.elementals", "tome.mean", "tome.rows"})
 
 
-def near_routes(sub, routes: dict, holders: dict) -> None:
-    """Replace the routes of rule labels with a ``near`` property by :class:`NearRoute`."""
-    for key, els in holders.items():
-        near = None
-        for e in els:
-            v = e.properties.get("near")
-            if v is not None:
-                near = v.name if type(v) is Symbol else v if type(v) is str else None
-        if near is None or any(e.cls != "rules" for e in els):
-            continue
-        routes[key] = NearRoute(sub, key[0], key[1], els, near, routes[key])
+def near_route(sub, label: str, arity: int, els: list, route):
+    """``route``, or a :class:`NearRoute` when the label's rule elementals say ``near = L``."""
+    near = None
+    for e in els:
+        v = e.properties.get("near")
+        if v is not None:
+            near = v.name if type(v) is Symbol else v if type(v) is str else None
+    if near is None or any(e.cls != "rules" for e in els):
+        return route
+    return NearRoute(sub, label, arity, els, near, route)
 
 
 def _goals(goals, out: list, nested: bool) -> None:
@@ -158,8 +157,11 @@ def _fingerprint(e) -> tuple:
     """What identifies an elemental's current content (a copy is refreshed when it changes)."""
     if is_remote(e):
         return (e.guid, e.version, e.count())
-    buckets = getattr(e, "buckets", None)
-    lists = tuple(id(b.entries) for b in buckets.values()) if buckets else ()
+    tables = getattr(e, "tables", None)   # a fact elemental: its column tables
+    if tables is not None:
+        return (e.guid, tuple((a, id(t), t.n, len(t.dead)) for a, t in tables.items()))
+    buckets = getattr(e, "buckets", None)  # a rule elemental: its entry lists (replaced on change)
+    lists = tuple((id(b.entries), len(b.entries)) for b in buckets.values()) if buckets else ()
     return (e.guid, e.count(), lists)
 
 
