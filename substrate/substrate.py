@@ -214,7 +214,7 @@ class Substrate:
         where = placement(self, cd)
         if where is None:
             return build_elemental(cd)
-        return where.place(cd.label, cd.properties, cd.entries, cd.procedural)
+        return where.place(cd.label, cd.properties, cd.entries, cd.procedural, where=cd.where)
 
     def remove(self, guid: str) -> Elemental:
         """Uninstall and close one elemental (closed when the line commits)."""
@@ -266,6 +266,9 @@ class Substrate:
             self._holders[key] = holders
             return None
         route, merges = make_route(holders, arity)
+        if self.cluster is not None:  # rules with ``near = label`` run on the label's hosts
+            from .cluster.near import near_route
+            route = near_route(self, label, arity, holders, route)
         self._routes[key] = route
         self._holders[key] = holders
         if merges:

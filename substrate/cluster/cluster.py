@@ -45,6 +45,26 @@ def _stay_on_loopback(ray) -> None:
     ray_constants.ENABLE_RAY_CLUSTER = False
 
 
+def _probe(address: str) -> None:
+    """Fail fast on a ``host:port`` nobody listens on (Ray itself retries for minutes)."""
+    import socket
+    if address == "auto":  # what ray.init("auto") would join: RAY_ADDRESS, else the last `ray start`
+        address = os.environ.get("RAY_ADDRESS", "")
+        if not address:
+            try:
+                with open(os.path.join(tempfile.gettempdir(), "ray", "ray_current_cluster")) as f:
+                    address = f.read().strip()
+            except OSError:
+                raise ClusterError("no running Ray cluster found: start one with `ray start --head`") from None
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or "://" in address:
+        return  # "local" or a ray:// client address: Ray resolves those itself
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=5).close()
+    except OSError as e:
+        raise ClusterError(f"cannot reach a Ray cluster at {address}: {e.strerror or e}") from None
+
+
 _actor_class = None
 
 
@@ -86,8 +106,12 @@ class Cluster:
         if not ray.is_initialized():
             kwargs: dict = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
             if address:
+                _probe(address)
                 kwargs["address"] = address
             else:
+                # Ray's memory monitor kills workers when the machine runs short of memory; a
+                # host holds data that cannot be recomputed, so a private instance turns it off
+                os.environ.setdefault("RAY_memory_monitor_refresh_ms", "0")
                 if temp_dir is None:  # short: Ray's socket paths must fit in 107 bytes
                     temp_dir = self.temp_dir = tempfile.mkdtemp(prefix="seltzer-ray-")
                 _stay_on_loopback(ray)
@@ -103,6 +127,7 @@ class Cluster:
         self._lock = threading.Lock()
         self.dead: set[int] = set()         # id() of actors known to have died
         self._graveyard: list = []
+        self.mirrors: dict[int, dict] = {}  # id(actor) -> {guid: fingerprint} of its copies (near.py)
         self.hosts: list[HostRef] = []
         self._spawn(count)
 
@@ -138,7 +163,7 @@ class Cluster:
         h.dead = False
 
     def place(self, label: str, props: dict, entries: list, procedural: bool = False,
-              guid: str | None = None, slot: int | None = None):
+              guid: str | None = None, slot: int | None = None, where: Any = None):
         """Build an elemental from a definition on a host; returns its proxy."""
         from ..elemental import new_guid
         from .remote import RemoteElemental
@@ -146,7 +171,7 @@ class Cluster:
         guid = guid or new_guid()
         host = self.pick(len(entries), slot)
         blob, special = encode_entries(entries)
-        ref = host.actor.build.remote(guid, label, props, blob, special, procedural)
+        ref = host.actor.build.remote(guid, label, props, blob, special, procedural, where)
         return RemoteElemental.pending(self, host, guid, label, props, ref)
 
     def adopt(self, e, slot: int | None = None):
