@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from lang.errors import DataError
 from lang.printer import show
 from substrate import Substrate
+from substrate.loader import load_files  # per-file results (kb.load raises)
 from substrate.facts.snapshot import check_term
 
 from kbgen import isolated_home  # noqa: F401  (fixture)
@@ -47,7 +48,7 @@ def _everything(kb: Substrate) -> list:
 def test_round_trip_keeps_every_statement_and_index(tmp_path):
     blob = _snapshot(tmp_path)
     kb = Substrate()
-    res = kb.load(str(tmp_path / "k.kbz"))
+    res = load_files(kb, [str(tmp_path / "k.kbz")])
     assert res[0].error is None
     assert list(kb.query("#big(2999, :s)")) and list(kb.query("#edge(5, :b, :c)"))
     orig = Substrate()
@@ -61,13 +62,13 @@ def test_a_fact_that_is_not_a_term_is_refused_with_its_offset(tmp_path):
     bad = msgpack.packb({"magic": "seltzer.kbz", "version": 1, "elementals": [
         {"label": "p", "props": "", "facts": pack_many([(1,)])[:1] + msgpack.packb([[None]])}]})
     (tmp_path / "bad.kbz").write_bytes(bad)
-    res = Substrate().load(str(tmp_path / "bad.kbz"))
+    res = load_files(Substrate(), [str(tmp_path / "bad.kbz")])
     assert isinstance(res[0].error, DataError)
     head = msgpack.packb({"magic": "seltzer.kbz", "version": 2, "count": 1})
     item = msgpack.packb({"label": "p", "props": "", "atoms": ["a"], "kinds": b"\x00",
                           "tables": [{"arity": 1, "n": 1, "cols": [[2, (5).to_bytes(8, "little")]], "index": []}]})
     (tmp_path / "bad2.kbz").write_bytes(head + item)
-    res = Substrate().load(str(tmp_path / "bad2.kbz"))
+    res = load_files(Substrate(), [str(tmp_path / "bad2.kbz")])
     assert isinstance(res[0].error, DataError)
     assert f"byte {len(head)}" in str(res[0].error)
 
@@ -90,7 +91,7 @@ def test_mutated_snapshots_load_terms_or_fail_cleanly(tmp_path, data):
     path = tmp_path / "m.kbz"
     path.write_bytes(bytes(blob))
     kb = Substrate()
-    res = kb.load(str(path))
+    res = load_files(kb, [str(path)])
     if res[0].error is not None:
         assert isinstance(res[0].error, DataError), res[0].error
         assert not kb.elementals
