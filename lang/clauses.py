@@ -15,17 +15,20 @@ from typing import Any, Callable
 
 from .codegen import compile_builder, compile_head
 from .errors import CompileError, Location
-from .program import Call, Conj, Cut, Not, Prim, Prototype, Query, Statement
+from .program import Call, Conj, Cut, Disj, IfThen, Not, Prim, Prototype, Query, Statement
 from .terms import NIL, Compound, Cons, Symbol, Var, deref, rebuild
 
 __all__ = [
     "Slot", "TCons", "TCompound", "Goal", "Clause", "CompiledQuery",
     "OP_CALL", "OP_PRIM", "OP_CUT", "OP_NOT", "OP_TRUE", "OP_FAIL", "OP_ALL", "OP_COUNT",
+    "OP_OR", "OP_ITE",
     "build", "unify_head", "compile_entry", "compile_query", "compile_goals", "index_key",
     "is_ground",
 ]
 
 OP_CALL, OP_PRIM, OP_CUT, OP_NOT, OP_TRUE, OP_FAIL, OP_ALL, OP_COUNT, OP_HUSH = range(9)
+# control inside a body: ``sub`` = (left, right) goal tuples / (cond, then, else) goal tuples
+OP_OR, OP_ITE = 10, 11
 # internal operations the solver pushes for itself
 OP_NOTFAIL, OP_COLLECT = 20, 21
 
@@ -68,7 +71,8 @@ class Goal:
 
     CALL: ``name`` = label, ``args`` = templates.  PRIM: ``fn`` = the primitive's checked
     entry point, ``args`` = templates.  NOT: ``sub`` = goals.  ALL/COUNT: ``sub`` = goals,
-    ``args`` = (template, result) or (result,).
+    ``args`` = (template, result) or (result,).  OR: ``sub`` = (left goals, right goals).
+    ITE: ``sub`` = (condition goals, then goals, else goals).
     """
 
     __slots__ = ("op", "name", "args", "fn", "sub", "loc", "source", "known", "build")
@@ -207,7 +211,7 @@ def unify_head(t: Any, x: Any, frame: list, unify: Callable, bind: Callable) -> 
         return False
     if tt is Cons or tt is Compound:
         return unify(t, x)
-    return t == x and tt is not Symbol
+    return t == x and tt is not Symbol and not (tt is float and t == 0.0 and str(t) != str(x))
 
 
 def index_key(x: Any) -> Any:
@@ -319,7 +323,7 @@ def _compound_template(name: str, args: tuple) -> Any:
     return Compound(name, args)
 
 
-_GOAL_TYPES = (Call, Prim, Cut, Not, Conj)
+_GOAL_TYPES = (Call, Prim, Cut, Not, Conj, Disj)
 
 
 def _has_slot(t: Any) -> bool:
@@ -396,6 +400,8 @@ def _compile_goal(g, scope, ids, registry, out: list, known: set) -> None:
     elif tg is Conj:
         for sub in g.goals:
             _compile_goal(sub, scope, ids, registry, out, known)
+    elif tg is Disj:
+        out.extend(_compile_branches(g.branches, scope, ids, registry, known, g.loc))
     elif tg is Prim:
         goal = _compile_prim(g, scope, ids, registry, known)
         out.append(goal)
@@ -405,9 +411,32 @@ def _compile_goal(g, scope, ids, registry, out: list, known: set) -> None:
         raise CompileError(f"not a goal: {g!r}", getattr(g, "loc", None))
 
 
+def _compile_branches(branches: tuple, scope, ids, registry, known: set, loc) -> tuple:
+    """Compile ``(b1 | ... | bn)`` into nested binary OR / ITE goals, folding from the right.
+
+    Slots first set inside a branch may be unset after the disjunction: ``known`` is not
+    extended (the condition's slots are known inside its then-branch only).
+    """
+    first, rest = branches[0], branches[1:]
+    if type(first) is IfThen:
+        inner = set(known)
+        cond = compile_goals(first.cond, scope, ids, registry, inner)
+        then = compile_goals(first.then, scope, ids, registry, inner)
+        other = _compile_branches(rest, scope, ids, registry, known, loc) if rest else (_FAIL_GOAL,)
+        return (Goal(OP_ITE, "->", sub=(cond, then, other), loc=first.loc or loc, source=first),)
+    left = compile_goals(first, scope, ids, registry, set(known))
+    if not rest:
+        return left
+    right = _compile_branches(rest, scope, ids, registry, known, loc)
+    return (Goal(OP_OR, "|", sub=(left, right), loc=loc),)
+
+
+_FAIL_GOAL = Goal(OP_FAIL, "false")
+
+
 def _as_goal(arg, loc):
     """Read a term written as a goal argument (``all(:x, lst.member(:x, :l), :r)``) as a goal."""
-    if type(arg) in (Call, Prim, Cut, Not, Conj):
+    if type(arg) in _GOAL_TYPES:
         return arg
     arg = deref(arg)
     if type(arg) is Compound:
@@ -438,7 +467,7 @@ def _compile_prim(g: Prim, scope, ids, registry, known: set) -> Goal:
             return Goal(OP_COUNT, g.name, (_template(result, scope, ids),), sub=sub, loc=g.loc, source=g)
     args = []
     for i, a in enumerate(g.args):
-        if type(a) in (Call, Prim, Cut, Not, Conj):
+        if type(a) in _GOAL_TYPES:
             raise CompileError(f"{g.name}: argument {i + 1} is a goal; a term was expected", g.loc)
         args.append(_template(a, scope, ids))
     return Goal(OP_PRIM, g.name, tuple(args), fn=spec.call, loc=g.loc, source=g, known=frozenset(known),

@@ -115,6 +115,8 @@ def _match(g: _Gen, t: Any, src: str, seen: set, indent: int, names: dict) -> No
     g.emit(indent + 1, f"trail.append({x})")
     if type(t) is Symbol:
         g.emit(indent, f"elif {x} is not {k}:")
+    elif type(t) is float and t == 0.0:  # 0.0 and -0.0 are equal numbers but do not unify
+        g.emit(indent, f"elif type({x}) is not float or {x} != {k} or str({x}) != {g.const(str(t))}:")
     elif type(t) in (int, float, str):
         g.emit(indent, f"elif type({x}) is not {type(t).__name__} or {x} != {k}:")
     else:  # a ground list or compound

@@ -15,7 +15,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from .errors import Location, ParseError
 from .fastparse import parse_facts, parse_simple_query
-from .program import Call, Conj, Cut, Definition, Not, Prim, Prototype, Query, Statement
+from .program import Call, Conj, Cut, Definition, Disj, IfThen, Not, Prim, Prototype, Query, Statement
 from .terms import NIL, Compound, Cons, Symbol, Var
 
 __all__ = ["parse_program", "parse_query", "parse_term", "unescape"]
@@ -120,8 +120,20 @@ class _ToKnowledge(Transformer):
     def neg(self, tok, goal):
         return Not(goal, _loc(tok, self.file))
 
-    def conj(self, tok, goals):
-        return Conj(goals, _loc(tok, self.file))
+    def paren(self, tok, body):
+        loc = _loc(tok, self.file)
+        if len(body) == 1 and type(body[0]) is tuple:
+            return Conj(body[0], loc)  # a plain parenthesized conjunction
+        return Disj(body, loc)
+
+    def body(self, *branches):
+        return branches
+
+    def branch_plain(self, goals):
+        return goals
+
+    def branch_ite(self, cond, arrow, then):
+        return IfThen(cond, then, _loc(arrow, self.file))
 
     def goals(self, *goals):
         return goals
@@ -193,7 +205,7 @@ def _body_loc(body):
 _TOKEN_WORDS = {
     "SYMBOL": "a symbol", "QSYMBOL": "a quoted symbol", "VAR": "a variable", "WILDCARD": "'_'",
     "STRING": "a string", "INT": "an integer", "FLOAT": "a float", "HASHLABEL": "'#label'",
-    "TRUTH": "':='", "CARET": "'^'", "CUT": "'!'", "NOT": "'~'", "LPAR": "'('", "RPAR": "')'",
+    "TRUTH": "':='", "ARROW": "'->'", "CARET": "'^'", "CUT": "'!'", "NOT": "'~'", "LPAR": "'('", "RPAR": "')'",
     "LBRACE": "'{'", "RBRACE": "'}'", "LSQB": "'['", "RSQB": "']'", "COMMA": "','",
     "SEMICOLON": "';'", "EQUAL": "'='", "VBAR": "'|'", "__ANON_0": "':-'", "$END": "end of input",
 }

@@ -19,11 +19,12 @@ alternatives, each a tuple of ground arguments (a plain fact) or a :class:`~lang
 from __future__ import annotations
 
 import time
+from math import copysign
 from typing import Any, Iterator, Protocol
 
 from .clauses import (
-    OP_ALL, OP_CALL, OP_COLLECT, OP_COUNT, OP_CUT, OP_FAIL, OP_HUSH, OP_NOT, OP_NOTFAIL,
-    OP_PRIM, OP_TRUE, CompiledQuery, Goal, build,
+    OP_ALL, OP_CALL, OP_COLLECT, OP_COUNT, OP_CUT, OP_FAIL, OP_HUSH, OP_ITE, OP_NOT, OP_NOTFAIL,
+    OP_OR, OP_PRIM, OP_TRUE, CompiledQuery, Goal, build,
 )
 from .errors import EvaluationError, SeltzerError
 from .terms import Compound, Cons, Symbol, Var, make_list, rebuild, resolve
@@ -54,6 +55,13 @@ class TimeUp(Exception):
 _ALTS, _GEN, _RESUME, _BAG = range(4)
 _EMPTY = ()
 _CHECK_EVERY = 2048
+# the commit of an if-then-else: a cut whose barrier (the continuation's) is the else choicepoint
+_COMMIT = (Goal(OP_CUT, "->"),)
+
+
+def _signs_differ(a: float, b: float) -> bool:
+    """For two equal floats: True only for 0.0 and -0.0, which do not unify (as in SWI-Prolog)."""
+    return a == 0.0 and copysign(1.0, a) != copysign(1.0, b)
 
 
 def copy_term(t: Any) -> Any:
@@ -142,7 +150,7 @@ class Machine:
                     if stack is None:
                         stack = []
                     stack.extend(zip(a.args, b.args))
-                elif ta is not tb or ta is Symbol or a != b:
+                elif ta is not tb or ta is Symbol or a != b or (ta is float and _signs_differ(a, b)):
                     return False
             if not stack:
                 return True
@@ -231,7 +239,7 @@ class Machine:
                                     if not unify(x, y):
                                         ok = False
                                         break
-                                elif tx is Symbol or x != y:
+                                elif tx is Symbol or x != y or (tx is float and _signs_differ(x, y)):
                                     ok = False
                                     break
                             if ok:
@@ -403,6 +411,22 @@ class Machine:
                 if op == OP_HUSH:
                     self.hushed = True
                     cont = rest
+                    continue
+
+                # disjunction and if-then-else; both branches keep the clause's cut barrier
+                if op == OP_OR:
+                    left, right = g.sub
+                    cps.append([_RESUME, len(trail), truth, (right, 0, fr, cb, rest)])
+                    cont = (left, 0, fr, cb, rest)
+                    continue
+
+                if op == OP_ITE:
+                    # the condition's cuts are local to it; its first solution runs _COMMIT,
+                    # which cuts back to ``barrier`` (dropping the else branch), then ``then``
+                    cond, then, other = g.sub
+                    barrier = len(cps)
+                    cps.append([_RESUME, len(trail), truth, (other, 0, fr, cb, rest)])
+                    cont = (cond, 0, fr, barrier + 1, (_COMMIT, 0, fr, barrier, (then, 0, fr, cb, rest)))
                     continue
 
                 raise EvaluationError(f"internal: unknown goal operation {op}", g.loc)

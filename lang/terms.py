@@ -144,7 +144,7 @@ def _equal(a: Any, b: Any) -> bool:
             stack.extend(zip(x.args, y.args))
         elif tx is Var or tx is Symbol:
             return False
-        elif x != y:
+        elif x != y or (tx is float and x == 0.0 and str(x) != str(y)):
             return False
     return True
 
