@@ -16,7 +16,7 @@ from typing import Any, Callable
 from .codegen import compile_builder, compile_head
 from .errors import CompileError, Location
 from .program import Call, Conj, Cut, Disj, IfThen, Not, Prim, Prototype, Query, Statement
-from .terms import NIL, Compound, Cons, Symbol, Var, deref, rebuild
+from .terms import NIL, Compound, Cons, Symbol, Var, deref, occurs, rebuild
 
 __all__ = [
     "Slot", "TCons", "TCompound", "Goal", "Clause", "CompiledQuery",
@@ -190,7 +190,10 @@ def unify_head(t: Any, x: Any, frame: list, unify: Callable, bind: Callable) -> 
     while type(x) is Var:
         r = x.ref
         if r is None:
-            bind(x, build(t, frame))
+            built = build(t, frame)
+            if type(built) in (Cons, Compound) and occurs(x, built):
+                return False
+            bind(x, built)
             return True
         x = r
     if tt is TCons:

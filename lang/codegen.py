@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .terms import NIL, Compound, Cons, Symbol, Var
+from .terms import NIL, Compound, Cons, Symbol, Var, occurs
 
 __all__ = ["compile_head", "compile_builder"]
 
@@ -90,6 +90,10 @@ def _match(g: _Gen, t: Any, src: str, seen: set, indent: int, names: dict) -> No
     _deref(g, x, src, indent)
     if tt is TCons or tt is TCompound:
         g.emit(indent, f"if type({x}) is Var:")
+        # the occurs check, on the parts that come from the caller (fresh slots cannot hold x)
+        for i in sorted(_slots(t) & seen):
+            g.emit(indent + 1, f"if type(f{i}) is not int and occurs({x}, f{i}):")
+            g.emit(indent + 2, "return None")
         seen_var = set(seen)
         expr = _build_expr(g, t, seen_var, indent + 1, names)
         g.emit(indent + 1, f"{x}.ref = {expr}")
@@ -124,7 +128,25 @@ def _match(g: _Gen, t: Any, src: str, seen: set, indent: int, names: dict) -> No
     g.emit(indent + 1, "return None")
 
 
-_NAMESPACE = {"Var": Var, "Cons": Cons, "Compound": Compound, "NIL": NIL}
+_NAMESPACE = {"Var": Var, "Cons": Cons, "Compound": Compound, "NIL": NIL, "occurs": occurs}
+
+
+def _slots(t: Any) -> set:
+    """The slot numbers in template ``t``."""
+    from .clauses import Slot, TCompound, TCons
+    out: set = set()
+    stack = [t]
+    while stack:
+        x = stack.pop()
+        tx = type(x)
+        if tx is Slot:
+            out.add(x.i)
+        elif tx is TCons:
+            stack.append(x.head)
+            stack.append(x.tail)
+        elif tx is TCompound:
+            stack.extend(x.args)
+    return out
 
 
 _MAX_DEPTH = 30

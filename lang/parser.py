@@ -14,6 +14,7 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .errors import Location, ParseError
+from .limits import MAX_INT_DIGITS, TOO_LARGE
 from .fastparse import parse_facts, parse_simple_query
 from .program import Call, Conj, Cut, Definition, Disj, IfThen, Not, Prim, Prototype, Query, Statement
 from .terms import NIL, Compound, Cons, Symbol, Var
@@ -71,6 +72,8 @@ class _ToKnowledge(Transformer):
         return unescape(v[1:-1], _loc(tok, self.file)) if "\\" in v else v[1:-1]
 
     def int(self, tok):
+        if len(tok.value.lstrip("-")) > MAX_INT_DIGITS:
+            raise ParseError(TOO_LARGE, _loc(tok, self.file))
         return int(tok.value)
 
     def float(self, tok):

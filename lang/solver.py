@@ -27,7 +27,7 @@ from .clauses import (
     OP_OR, OP_PRIM, OP_TRUE, CompiledQuery, Goal, build,
 )
 from .errors import EvaluationError, SeltzerError
-from .terms import Compound, Cons, Symbol, Var, make_list, rebuild, resolve
+from .terms import Compound, Cons, Symbol, Var, make_list, occurs, rebuild, resolve
 
 __all__ = ["Knowledge", "Machine", "TimeUp", "copy_term"]
 
@@ -112,7 +112,7 @@ class Machine:
             trail.pop().ref = None
 
     def unify(self, a: Any, b: Any) -> bool:
-        """Unify two terms, binding variables in place (iterative; no occurs check)."""
+        """Unify two terms, binding variables in place (iterative, with the occurs check)."""
         trail = self.trail
         stack = None
         while True:
@@ -130,9 +130,13 @@ class Machine:
                 ta = type(a)
                 tb = type(b)
                 if ta is Var:
+                    if (tb is Cons or tb is Compound) and occurs(a, b):
+                        return False  # the occurs check: no cyclic terms
                     a.ref = b
                     trail.append(a)
                 elif tb is Var:
+                    if (ta is Cons or ta is Compound) and occurs(b, a):
+                        return False
                     b.ref = a
                     trail.append(b)
                 elif ta is Cons:

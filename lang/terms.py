@@ -22,7 +22,7 @@ if hasattr(sys, "set_int_max_str_digits"):
 
 __all__ = [
     "Symbol", "NIL", "Cons", "Compound", "Var", "sym",
-    "deref", "resolve", "rebuild", "make_list", "list_items", "term_depth_safe",
+    "deref", "occurs", "resolve", "rebuild", "make_list", "list_items", "term_depth_safe",
     "to_python", "from_python",
 ]
 
@@ -121,6 +121,37 @@ def deref(t: Any) -> Any:
             return t
         t = r
     return t
+
+
+def occurs(v: "Var", t: Any) -> bool:
+    """True when the unbound variable ``v`` occurs in ``t`` (iterative).
+
+    Unification checks it before binding a variable to a list or compound, so no cyclic
+    term is ever made: printing, copying and comparing terms always terminate.
+    """
+    stack = None
+    while True:
+        while type(t) is Var:
+            if t is v:
+                return True
+            r = t.ref
+            if r is None:
+                break
+            t = r
+        tt = type(t)
+        if tt is Cons:
+            if stack is None:
+                stack = []
+            stack.append(t.tail)
+            t = t.head
+            continue
+        if tt is Compound:
+            if stack is None:
+                stack = []
+            stack.extend(t.args)
+        if not stack:
+            return False
+        t = stack.pop()
 
 
 def _equal(a: Any, b: Any) -> bool:
