@@ -27,7 +27,7 @@ from .clauses import (
     OP_OR, OP_PRIM, OP_TRUE, CompiledQuery, Goal, build,
 )
 from .errors import EvaluationError, SeltzerError
-from .terms import Compound, Cons, Symbol, Var, make_list, occurs, rebuild, resolve
+from .terms import Compound, Cons, Symbol, Var, forget_ground, make_list, occurs, rebuild, resolve
 
 __all__ = ["Knowledge", "Machine", "TimeUp", "copy_term"]
 
@@ -437,4 +437,5 @@ class Machine:
 
         finally:
             self.inferences += steps
+            forget_ground()  # the occurs check's memory of ground terms lives for one query
 
