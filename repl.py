@@ -2,6 +2,7 @@
 
     seltzer [FILE.kb|FILE.kbz ...] [--script FILE] [-e LINE]... [--json] [--ttl S] [--workers N]
     seltzer serve-tome FOLDER [--port N]
+    seltzer check STORE [--quick] [--json]
 
 Everything but argument handling and prompt-toolkit wiring lives in substrate.console.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
 import os
 import sys
 
@@ -45,16 +47,36 @@ def _serve_tome(argv: list[str]) -> int:
     return 0
 
 
+def _check(argv: list[str]) -> int:
+    """``seltzer check PATH [--quick] [--json]``: a store's health, read in a child process."""
+    p = argparse.ArgumentParser(prog="seltzer check", description="Check an LMDB store's health.")
+    p.add_argument("path")
+    p.add_argument("--quick", action="store_true", help="checksums and pages only, no cross-checks")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    a = p.parse_args(argv)
+    if "\0" in a.path:
+        print("error: a store path cannot contain a NUL byte", file=sys.stderr)
+        return 2
+    import json
+    from substrate.store.check import check_in_child, format_report
+    report = check_in_child(a.path, quick=a.quick)
+    print(json.dumps(report) if a.json else format_report(report))
+    return 0 if report["ok"] else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``seltzer`` command; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["serve-tome"]:
         return _serve_tome(argv[1:])
+    if argv[:1] == ["check"]:
+        return _check(argv[1:])
     args = _parser().parse_args(argv)
     if args.ttl <= 0 or (args.workers is not None and args.workers < 1):
         _parser().error("--ttl and --workers must be positive")
     from substrate import Substrate
     from substrate.console import Console
+    from substrate.console.reader import read_lines
 
     # The engine allocates many short-lived objects; Python's default generation-0 threshold
     # (700) makes the collector the largest single cost of a proof (bench/classic.py --profile).
@@ -75,21 +97,30 @@ def main(argv: list[str] | None = None) -> int:
             gc.freeze()  # what was loaded stays: keep it out of every later collection
         if args.script:
             try:
-                with open(args.script, encoding="utf-8") as f:
-                    lines = f.read().splitlines()
-            except (OSError, UnicodeDecodeError) as e:
-                print(f"seltzer: cannot read script {args.script}: {e}", file=sys.stderr)
+                f = open(args.script, encoding="utf-8", newline="\n")
+            except OSError as e:
+                print(f"seltzer: cannot read script {args.script}: {e.strerror or e}", file=sys.stderr)
                 return 2
-            failures += console.run_script(lines, args.script)
+            with f:
+                try:
+                    failures += console.run_script(read_lines(f), args.script)
+                except UnicodeDecodeError:
+                    print(f"seltzer: cannot read script {args.script}: not UTF-8 text", file=sys.stderr)
+                    return 2
         for line in args.lines:
             if console.quit:
                 break
-            failures += console.run_script([line], None)
+            failures += console.run_text(line)
         if not args.script and not args.lines:
             if interactive:
                 run_interactive(console)
-            else:
-                failures += console.run_script(sys.stdin.read().splitlines(), "<stdin>")
+            else:  # piped: each input runs as soon as its last line has arrived
+                stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", newline="\n")
+                try:
+                    failures += console.run_script(read_lines(stdin), "<stdin>")
+                except UnicodeDecodeError:
+                    print("seltzer: cannot read <stdin>: not UTF-8 text", file=sys.stderr)
+                    return 2
     except KeyboardInterrupt:
         return 130
     finally:
@@ -99,24 +130,18 @@ def main(argv: list[str] | None = None) -> int:
 
 # ---- the interactive console: prompt-toolkit wiring around substrate.console ----------------
 
-_STYLE = {
-    "comment": "#888888 italic", "string": "#2e8b57", "qsymbol": "#2e8b57", "command": "#b8860b bold",
-    "call": "#1e90ff bold", "variable": "#c71585", "number": "#cd5c5c", "primitive": "#008b8b",
-    "operator": "#b8860b",
-}
-
-
 def run_interactive(console) -> None:
     """Run the prompt-toolkit console until /quit or Ctrl-D."""
     from prompt_toolkit import PromptSession
     from prompt_toolkit.completion import Completer, Completion
     from prompt_toolkit.key_binding import KeyBindings
-    from prompt_toolkit.lexers import Lexer
-    from prompt_toolkit.styles import Style
+    from prompt_toolkit.lexers import PygmentsLexer
+    from prompt_toolkit.styles.pygments import style_from_pygments_dict
 
     from lang.primitives import REGISTRY
     from substrate.console.commands import COMMANDS
-    from substrate.console import completions, highlight, is_complete
+    from lang.highlight import STYLE, SeltzerLexer
+    from substrate.console import completions, is_complete
 
     class _Completer(Completer):
         def get_completions(self, document, complete_event):
@@ -125,14 +150,6 @@ def run_interactive(console) -> None:
                 word = cand.lstrip("/#")
                 typed = len(text) - len(text.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_."))
                 yield Completion(word, start_position=-typed)
-
-    class _Lexer(Lexer):
-        def lex_document(self, document):
-            lines = document.lines
-
-            def line_tokens(i):
-                return [("class:" + k if k else "", t) for k, t in highlight(lines[i])]
-            return line_tokens
 
     keys = KeyBindings()
 
@@ -145,8 +162,8 @@ def run_interactive(console) -> None:
             buf.insert_text("\n")
 
     history = _history(os.path.expanduser("~/.seltzer_history"))
-    session = PromptSession(history=history, completer=_Completer(), lexer=_Lexer(), key_bindings=keys,
-                            multiline=True, style=Style.from_dict(_STYLE), prompt_continuation="..  ")
+    session = PromptSession(history=history, completer=_Completer(), lexer=PygmentsLexer(SeltzerLexer),
+                            key_bindings=keys, multiline=True, style=style_from_pygments_dict(STYLE), prompt_continuation="..  ")
     console.progress = _progress_bars
     console.out("seltzer: /help lists commands and primitives; Ctrl-D quits")
     while not console.quit:
@@ -157,7 +174,7 @@ def run_interactive(console) -> None:
         except EOFError:
             break
         try:
-            console.run_line(text)
+            console.run_text(text)
         except KeyboardInterrupt:
             console.out("% interrupted")
         except Exception as e:  # the console never dies: one line, a traceback only with --debug

@@ -16,9 +16,9 @@ import uuid
 from itertools import islice
 from typing import Any, Iterable, Protocol, runtime_checkable
 
-from lang.clauses import Clause, index_key
+from lang.clauses import _CONS_KEY, Clause, index_key
 from lang.errors import CompileError
-from lang.terms import Symbol, Var, deref
+from lang.terms import Cons, Symbol, Var, deref
 
 __all__ = ["Elemental", "MemoryElemental", "FactElemental", "RuleElemental", "new_guid", "index_positions",
            "index_add", "snapshot"]
@@ -338,7 +338,10 @@ def _rule_asker(b: _Bucket):
                 return b.entries
             x = r
         tx = type(x)
-        found = index.get(x if (tx is int or tx is str or tx is Symbol) else index_key(x))
+        if tx is Cons:
+            found = index.get(_CONS_KEY)
+        else:
+            found = index.get(x if (tx is int or tx is str or tx is Symbol) else index_key(x))
         return index[_WILD] if found is None else found
     return ask
 

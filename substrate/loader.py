@@ -147,12 +147,16 @@ def install(sub, definitions: list, file: str = "<text>") -> list:
     if definitions and isinstance(definitions[0], Definition):
         compiled = compile_definitions(definitions)
     made = []
+    build = getattr(sub, "build_elemental", build_elemental)
     try:
         for cd in compiled:
-            made.append(build_elemental(cd))
+            made.append(build(cd))
+        for e in made:
+            if hasattr(e, "ready"):  # hosted elsewhere (substrate/cluster/): wait for the builds
+                e.ready()
     except BaseException:
         for e in made:
-            e.close()
+            getattr(e, "discard", e.close)()   # a store made by this file is removed again
         raise
     for e in made:
         sub.add(e)

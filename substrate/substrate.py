@@ -42,13 +42,16 @@ class PartialAnswer(UserWarning):
 class Substrate:
     """A knowledge base made of elementals; implements the solver's Knowledge interface."""
 
+    default_cluster: Any = None   # what Substrate() uses when given no cluster (tests run suites on Ray)
+
     def __init__(self, *, ttl: float = 60.0, workers: int | None = None,
-                 output: Callable[[str], None] | None = None) -> None:
+                 output: Callable[[str], None] | None = None, cluster: Any = None) -> None:
         self.ttl = ttl
         self.workers = workers if workers else max(1, (os.cpu_count() or 2) // 2)
         self.output: Callable[[str], None] = output or (lambda text: None)
         self.elementals: dict[str, Elemental] = {}      # guid -> elemental, creation order
         self._routes: dict[tuple[str, int], Callable] | None = None
+        self.generation = 0     # bumped whenever routes change: the solver's call-site caches check it
         self._holders: dict[tuple[str, int], list] = {}
         self._anyarity: dict[str, list] = {}
         self._labels: dict[str, list] | None = None
@@ -61,6 +64,12 @@ class Substrate:
         self._console = None
         self._journal: list | None = None
         self.lock = threading.RLock()
+        self.cluster = None        # a substrate.cluster.Cluster: fact and store elementals go there
+        self._owns_cluster = False
+        if cluster is None:
+            cluster = Substrate.default_cluster
+        if cluster is not None and cluster is not False:
+            self.use_cluster(cluster)
         _tune_gc()
 
     # -- transactions: a console line changes everything or nothing ----------------------------
@@ -73,11 +82,11 @@ class Substrate:
         self._journal = []
 
     def commit(self) -> None:
-        """Keep the changes made since :meth:`begin` (and finish deferred closes)."""
+        """Keep the changes made since :meth:`begin` (finish deferred closes, run commit hooks)."""
         journal, self._journal = self._journal, None
         for item in journal or ():
-            if item[0] == "close":
-                item[1].close()
+            if item[0] == "close" or item[0] == "commit":
+                (item[1].close if item[0] == "close" else item[1])()
 
     def rollback(self) -> None:
         """Undo every in-memory change made since :meth:`begin`; drop pending work."""
@@ -94,21 +103,54 @@ class Substrate:
         if self._journal is not None:
             self._journal.append(("undo", undo))
 
+    def on_commit(self, done: Callable[[], None]) -> None:
+        """Run ``done`` when the current line commits (no-op outside a transaction)."""
+        if self._journal is not None:
+            self._journal.append(("commit", done))
+
     # -- elementals ----------------------------------------------------------------------------
     def add(self, elemental: Elemental) -> Elemental:
-        """Install an elemental (it answers queries from now on)."""
+        """Install an elemental (it answers queries from now on). With a cluster, a new fact
+        elemental (a bundle, a first assert) is placed on it."""
+        if self.cluster is not None and type(elemental) is FactElemental \
+                and elemental.properties.get("host") is not Symbol("local"):
+            elemental = self.cluster.adopt(elemental)
         with self.lock:
             self.elementals[elemental.guid] = elemental
             self.changed()
         if hasattr(elemental, "attach"):
             elemental.attach(self)
-        self.journal(lambda: (self.elementals.pop(elemental.guid, None), elemental.close()))
+        self.journal(lambda: (self.elementals.pop(elemental.guid, None),
+                              getattr(elemental, "discard", elemental.close)()))
         return elemental
 
     def changed(self) -> None:
         """Forget the routing tables (an elemental was added, dropped, or gained an arity)."""
         self._routes = None
         self._labels = None
+        self.generation += 1
+
+    # -- hosting on a Ray cluster (substrate/cluster/) ---------------------------------------------
+    def use_cluster(self, cluster: Any = True):
+        """Place fact and store elementals on a Ray cluster from now on: a
+        :class:`substrate.cluster.Cluster`, an address (``"auto"``, ``"host:6379"``) or True
+        for a local one (then closed with this substrate)."""
+        from .cluster import Cluster
+        if not isinstance(cluster, Cluster):
+            cluster = Cluster(None if cluster is True else str(cluster))
+            self._owns_cluster = True
+        self.cluster = cluster
+        return cluster
+
+    def build_elemental(self, cd):
+        """Make the elemental of a compiled definition: on the cluster for facts and stores
+        when one is in use (or the definition says ``host = ray``), else in this process."""
+        from .loader import build_elemental
+        from .cluster.placement import placement
+        where = placement(self, cd)
+        if where is None:
+            return build_elemental(cd)
+        return where.place(cd.label, cd.properties, cd.entries, cd.procedural)
 
     def remove(self, guid: str) -> Elemental:
         """Uninstall and close one elemental (closed when the line commits)."""
@@ -211,6 +253,9 @@ class Substrate:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+        if self._owns_cluster and self.cluster is not None:
+            self.cluster.shutdown()
+            self.cluster = None
 
     # -- Knowledge interface (used by the solver and primitives) --------------------------------
     def ask(self, label: str, args: list) -> Iterable | None:
@@ -224,6 +269,17 @@ class Substrate:
             if asker is None:
                 return None
         return asker(args)
+
+    def asker(self, label: str, arity: int) -> Callable | None:
+        """The function answering ``#label`` goals of ``arity`` (args -> alternatives), or None
+        when no elemental holds it; valid while :attr:`generation` stays the same."""
+        routes = self._routes
+        if routes is None:
+            routes = self._build_routes()
+        asker = routes.get((label, arity))
+        if asker is None:
+            asker = self._route_any(label, arity)
+        return asker
 
     def assert_statement(self, label: str, args: tuple) -> None:
         """Add a statement to the newest writable elemental with that label and arity."""
@@ -239,7 +295,7 @@ class Substrate:
             target.tell([entry])
         else:
             _tell_any(target, entry)
-        if isinstance(target, MemoryElemental):
+        if isinstance(target, MemoryElemental) or getattr(target, "remote", False):
             self.journal(lambda: target.forget(entry))
         if type(route) is MergedFacts:
             if route.last is target and type(entry) is tuple:
@@ -270,7 +326,7 @@ class Substrate:
         for e in self.holders(label, len(args)):
             if not getattr(e, "writable", False):
                 continue
-            if isinstance(e, MemoryElemental):
+            if isinstance(e, MemoryElemental) or getattr(e, "remote", False):
                 found = e.retract_entry(args, matches)
                 if found is not None:
                     pos, entry = found
@@ -432,6 +488,12 @@ class Substrate:
             self.counters["inferences"] += m.inferences
             self.settle()
 
+    def table(self, text: str, ttl: float | None = None):
+        """Solve a query and return all its solutions as a :class:`~substrate.results.QueryTable`
+        (rows and columns, pandas/Arrow/CSV exports, an HTML table in Jupyter)."""
+        from .results import QueryTable
+        return QueryTable.run(self, text, ttl)
+
     def run(self, line: str) -> bool:
         """Run any console line (query or command); output goes to ``self.output``."""
         return self.console.run_line(line)
@@ -482,7 +544,7 @@ def _head_unifies(alt, args: list, m: Machine) -> bool:
     if type(alt) is tuple:
         ok = m.unify(Compound("s", tuple(args)), Compound("s", alt)) if alt else True
     else:
-        ok = alt.match(args, m.trail, m.unify) is not None
+        ok = m.match(alt, args) is not None
     m.undo(mark)
     return ok
 
@@ -502,6 +564,8 @@ def _tell_any(target, clause) -> None:
         b = target._bucket(len(clause.head))
         b.entries.append(clause)
         target.rebuild_indexes()
+    elif getattr(target, "remote", False):
+        target.tell([clause])
     else:
         raise SeltzerError(f"{target.cls} elementals only hold ground statements")
 

@@ -161,6 +161,18 @@ def _save(console, path, which=None):
 
 # ---- importers ----------------------------------------------------------------------------------
 
+@command("export", '/export(path, "query")', 2, 2)
+def _export(console, path, query):
+    """Write the solutions of a query to a CSV file, atomically: a header of the query's variable
+    names, then one line per solution (a symbol by its name, lists and compounds as the language
+    writes them, a `truth` column when some solution is not fully true)."""
+    from ..results import QueryTable
+    p = text_arg("export", 1, path)
+    table = QueryTable.run(console.sub, text_arg("export", 2, query), file="<export>")
+    table.to_csv(p)
+    return f"exported {table.summary()} to {p}"
+
+
 @command("import.txt", "/import.txt(path, label[, max[, flags]])", 2, 4)
 def _import_txt(console, path, label, limit=-1, flags=NIL):
     """Each line of a text file becomes label(n, "line"), n from 0; at most max lines (-1: all).
@@ -251,11 +263,12 @@ def _peek(console, label):
 
 @command("list", "/list | /list(label)", 0, 1)
 def _list(console, label=None):
-    """One row per elemental: GUID, class, label, count, properties."""
+    """One row per elemental: GUID, class, label, count, properties, and where it lives when
+    hosted on a Ray actor (@ ray:host@node)."""
     sub = console.sub
     els = list(sub.elementals.values()) if label is None else _elementals_for(console, text_arg("list", 1, label))
     rows = [f"{e.guid}  {e.cls:<5}  {e.label}  {e.count()}" + (f"  {{ {_props_text(e)} }}" if e.properties else "")
-            for e in els]
+            + (f"  @ {e.where}" if hasattr(e, "where") else "") for e in els]
     rows.append(_plural(len(els), "elemental"))
     return "\n".join(rows)
 
@@ -280,10 +293,13 @@ def _stats(console):
 def _spy(console, label):
     """Print each statement published on the substrate with that label; /spy(off) stops."""
     lab = text_arg("spy", 1, label)
+    sub = console.sub
+    old = set(sub.spies)
+    sub.journal(lambda: (sub.spies.clear(), sub.spies.update(old)))   # a failing line undoes it
     if lab == "off":
-        console.sub.spies.clear()
+        sub.spies.clear()
         return "spying stopped"
-    console.sub.spies.add(lab)
+    sub.spies.add(lab)
     return f"spying on {lab}"
 
 
@@ -297,6 +313,16 @@ def _drop(console, which):
     for e in els:
         console.sub.remove(e.guid)
     return f"dropped {_plural(len(els), 'elemental')}"
+
+
+@command("host", "/host(label, ray | local)", 2, 2)
+def _host(console, label, where):
+    """Move a label's fact and store elementals onto Ray actors (ray) or back into this
+    process (local); a dead host's store is reopened from its path. Same GUIDs, same order."""
+    from ..cluster.placement import move
+    lab = text_arg("host", 1, label)
+    n = move(console.sub, lab, text_arg("host", 2, where))
+    return f"moved {_plural(n, 'elemental')} of {lab} to {text_arg('host', 2, where)}"
 
 
 @command("optimize", "/optimize(label)", 1, 1)
@@ -320,14 +346,50 @@ def _optimize(console, label):
     return f"optimized {_plural(len(stores), 'store')} in {format_elapsed(time.perf_counter() - t0)}"
 
 
+@command("check", "/check(label) | /check(label, quick)", 1, 2)
+def _check(console, label, form=None):
+    """Check the health of the store(s) with that label in a child process (a damaged page
+    cannot crash the console): pages, records, checksum failures, index consistency."""
+    from ..store.check import check_in_child, format_report
+    lab = text_arg("check", 1, label)
+    quick = form is not None and text_arg("check", 2, form) == "quick"
+    if form is not None and not quick:
+        raise CommandError(f"/check: argument 2: expected quick, found {show(deref(form))}")
+    stores = [e for e in _elementals_for(console, lab) if e.cls == "store"]
+    if not stores:
+        raise CommandError(f"/check: no store elemental holds {lab}")
+    reports = []
+    for e in stores:
+        e.flush()
+        reports.append(check_in_child(e.store.path, quick=quick))
+    text = "\n".join(format_report(r) for r in reports)
+    if not all(r["ok"] for r in reports):
+        from lang.errors import StoreError
+        raise StoreError(f"/check({lab}): damage found\n" + text)
+    return text
+
+
 @command("ttl", "/ttl(seconds)", 1, 1)
 def _ttl(console, seconds):
     """Set the default time to live of queries, in seconds."""
     s = deref(seconds)
-    if type(s) not in (int, float) or s <= 0:
-        raise CommandError(f"/ttl: expected a positive number of seconds, found {show(s)}")
-    console.sub.ttl = float(s)
+    if type(s) not in (int, float) or not s > 0:     # (not s > 0: also refuses nan)
+        raise CommandError(f"/ttl: expected a positive number of seconds, found {_short(show(s))}")
+    if s > _MAX_TTL:
+        raise CommandError(f"/ttl: at most {_MAX_TTL:.0e} seconds, found {_short(show(s))}")
+    sub = console.sub
+    old = sub.ttl
+    sub.journal(lambda: setattr(sub, "ttl", old))   # a failing line undoes it
+    sub.ttl = float(s)
     return f"time to live: {s} s"
+
+
+_MAX_TTL = 1e9   # seconds (~32 years): larger numbers (or inf) overflow the clock arithmetic
+
+
+def _short(text: str, n: int = 40) -> str:
+    """``text`` cut to ``n`` characters (a 400-digit number is not repeated whole)."""
+    return text if len(text) <= n else text[:n] + f"... ({len(text)} characters)"
 
 
 @command("help", "/help | /help(command)", 0, 1)

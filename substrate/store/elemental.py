@@ -9,18 +9,23 @@ sub-database read when an indexed argument is bound, a cursor scan otherwise).
 Asserts are buffered and written in batches: one LMDB transaction per :data:`BATCH`
 statements, and whatever is pending when the console line (or import) finishes. Until then
 the pending statements answer goals from memory, after the stored ones, so a line sees its
-own asserts. Committed batches are durable (a kill -9 loses at most the uncommitted batch);
-they are not undone when a later part of the same line fails.
+own asserts. Committed batches are durable (a kill -9 loses at most the uncommitted batch).
+
+Writes belong to the console line that made them: when the line fails, its pending statements
+are dropped, the batches it committed are deleted again (by id: ids are never reused), the
+statements it retracted are put back under their old ids, and a store directory the line
+created is removed. The statements written by a definition's entries belong to its line too.
 """
 from __future__ import annotations
 
 import os
 import queue
+import shutil
 import threading
 from typing import Any, Iterable, Iterator
 
 from lang.clauses import compile_entry
-from lang.errors import StoreError
+from lang.errors import Location, StoreError
 from lang.primitives import REGISTRY
 from lang.program import Statement
 from lang.terms import Symbol, Var, deref
@@ -93,15 +98,26 @@ def _acquire(path: str, index: tuple, verbose: bool, report) -> StatementStore:
     with _open_lock:
         held = _open.get(key)
         if held is None:
-            held = _open[key] = [StatementStore(path, index, verbose=verbose, on_report=report), 0]
+            held = _open[key] = [StatementStore(path, index, verbose=verbose, on_report=report,
+                                                on_unclean=_check_unclean), 0]
         elif index:
             held[0].set_index(index)
         held[1] += 1
         return held[0]
 
 
-def _release(store: StatementStore) -> None:
-    """Close the shared store when its last elemental is closed."""
+def _check_unclean(path: str) -> None:
+    """A process that had the store open ended without closing it: run the quick check (in a
+    child process, so damage cannot abort this one) before opening it here."""
+    from .check import check_in_child, format_report
+    report = check_in_child(path, quick=True)
+    if not report["ok"]:
+        raise StoreError("was not closed cleanly and its quick check failed:\n"
+                         + format_report(report), where=path)
+
+
+def _release(store: StatementStore) -> bool:
+    """Close the shared store when its last elemental is closed; True when it was closed."""
     with _open_lock:
         for key, held in list(_open.items()):
             if held[0] is store:
@@ -109,8 +125,10 @@ def _release(store: StatementStore) -> None:
                 if held[1] <= 0:
                     del _open[key]
                     store.close()
-                return
+                    return True
+                return False
     store.close()
+    return True
 
 
 def _alternative(args: tuple, truth: float):
@@ -133,9 +151,14 @@ class StoreElemental:
         self.report = None
         index = index_positions(properties["index"]) if "index" in properties else ()
         verbose = properties.get("verbose") is Symbol("true")
-        self.store = _acquire(properties["path"], index, verbose, self._report)
+        path = properties["path"]
+        self.created = "\0" not in path and not os.path.lexists(path)   # removed again if its line fails
+        self.store = _acquire(path, index, verbose, self._report)
         self.pending: list[tuple] = []
         self.executor = None
+        self.sub = None
+        self._written: list[tuple[int, int]] = []   # (first id, count) committed by the open line
+        self._enlisted = False
 
     @classmethod
     def from_definition(cls, cd) -> "StoreElemental":
@@ -145,7 +168,9 @@ class StoreElemental:
         try:
             e = cls(cd.label, cd.properties)
         except StoreError as err:
-            if err.where is None:
+            if cd.where is not None and not isinstance(err.where, Location):
+                # name the definition's line, and the store path in the text
+                err.text = f"{cd.label}: store {err.where}: {err.text}" if err.where else err.text
                 err.where = cd.where
             raise
         if cd.entries and e.store.count() == 0:
@@ -153,7 +178,7 @@ class StoreElemental:
             if len(ground) != len(cd.entries):
                 e.close()
                 raise StoreError(f"{cd.label}: a store holds ground statements only", cd.where)
-            e.store.add_many(ground)
+            e._written.append((e.store.add_many(ground), len(ground)))
         return e
 
     def _report(self, message: str) -> None:
@@ -165,6 +190,44 @@ class StoreElemental:
         scans read ahead on the substrate's executor."""
         self.report = sub.emit
         self.executor = sub.executor()
+        self.sub = sub
+        if not self._owned():
+            self._written = []      # made outside a console line: its writes are kept
+
+    def _owned(self) -> bool:
+        """Whether writes now belong to an open console line (so its failure must undo them);
+        joins that line's journal on first use."""
+        sub = self.sub
+        if sub is None:
+            return True             # being built: the defining line owns it
+        if not sub.in_transaction():
+            return False
+        if not self._enlisted:
+            self._enlisted = True
+            sub.journal(self._undo_line)
+            sub.on_commit(self._line_done)
+        return True
+
+    def _line_done(self) -> None:
+        """The line committed: what it wrote stays."""
+        self._written = []
+        self._enlisted = False
+
+    def _undo_line(self) -> None:
+        """The line failed: drop its pending statements and delete the batches it committed."""
+        self.pending = []
+        written, self._written = self._written, []
+        self._enlisted = False
+        if written and self.store is not None:
+            self.store.delete_ids(written)
+
+    def discard(self) -> None:
+        """Undo this elemental's creation (its line or file failed): its writes are deleted,
+        the store closed, and a store directory it created removed."""
+        self._undo_line()
+        store, self.store = self.store, None
+        if store is not None and _release(store) and self.created:
+            shutil.rmtree(store.path, ignore_errors=True)
 
     def _scans(self, args: list) -> bool:
         """True when no indexed argument is bound and the store is large: a full scan."""
@@ -194,25 +257,38 @@ class StoreElemental:
                     yield stmt
 
     def tell(self, statements: list[tuple]) -> None:
-        if len(statements) >= BATCH and not self.pending:
-            self.store.add_many(statements)
-            return
-        self.pending.extend(statements)
-        if len(self.pending) >= BATCH:
-            self.flush()
+        """Add statements: written in transactions of :data:`BATCH`, the rest kept pending."""
+        self._owned()
+        pending = self.pending
+        pending.extend(statements)
+        if len(pending) >= BATCH:
+            full = len(pending) - len(pending) % BATCH
+            for i in range(0, full, BATCH):
+                self._commit(pending[i:i + BATCH])
+            self.pending = pending[full:]
+
+    def _commit(self, batch: list) -> None:
+        first = self.store.add_many(batch)
+        if self._owned():
+            self._written.append((first, len(batch)))
 
     def flush(self) -> None:
         """Write the pending statements in one transaction."""
         if self.pending:
             batch, self.pending = self.pending, []
-            self.store.add_many(batch)
+            self._commit(batch)
 
     def retract(self, args: tuple, matches) -> tuple | None:
         """Delete the first stored statement that ``matches``; return it (or None)."""
         self.flush()
-        for sid, stmt, truth in self.store.find(list(args)):
+        store = self.store
+        for sid, stmt, truth in store.find(list(args)):
             if len(stmt) == len(args) and matches(stmt):
-                return stmt if self.store.delete(sid) else None
+                if not store.delete(sid):
+                    return None
+                if self._owned():
+                    self.sub.journal(lambda: self.store is not None and self.store.restore(sid, stmt, truth))
+                return stmt
         return None
 
     def count(self) -> int:

@@ -3,11 +3,19 @@
 A store is one LMDB environment (a directory) with named sub-databases:
 
 * ``main``    key: 8-byte big-endian statement id (monotonic, never reused, so key order is
-              insertion order); value: :func:`substrate.codec.pack_statement` (arguments + truth).
+              insertion order); value: :func:`substrate.codec.pack_statement` (arguments + truth)
+              followed by a 4-byte big-endian CRC-32 of those bytes seeded with the id, checked on
+              every read: a record damaged on disk (LMDB keeps no checksums) or moved to another
+              key is an error naming the store and the id, never an answer.
 * ``idx.<p>`` one per indexed position p (dupsort, dupfixed): key :func:`substrate.codec.index_key`
               of argument p; values: ids of the statements holding it (sorted: insertion order).
               A non-ground argument is filed under the wildcard key, which every lookup also reads.
 * ``meta``    ``format`` (layout version), ``next`` (next id), ``index`` (indexed positions).
+
+Format ``seltzer-store/2`` has the checksums; a ``seltzer-store/1`` store (no checksums) is still
+read and written in its own layout. Beside the LMDB files, each process that has the store open
+keeps an empty marker file ``open.<pid>``, removed when it closes the store: a marker whose
+process is gone means the store was not closed cleanly (see :func:`stale_markers`).
 
 Rules (after py-lmdb's documentation):
 
@@ -33,6 +41,7 @@ import os
 import shutil
 import struct
 import threading
+import zlib
 from itertools import islice
 from time import perf_counter
 from typing import Callable, Iterator, Sequence
@@ -47,9 +56,11 @@ from ..codec import (
     WILDCARD_KEY, CodecError, index_key, key_for, pack_statement, term_key, unpack_statement,
 )
 
-__all__ = ["StatementStore", "DEFAULT_MAP_SIZE", "MAX_INDEXES"]
+__all__ = ["StatementStore", "DEFAULT_MAP_SIZE", "MAX_INDEXES", "FORMAT", "FORMAT_UNCHECKED",
+           "seal", "unseal", "stale_markers"]
 
-FORMAT = b"seltzer-store/1"
+FORMAT = b"seltzer-store/2"              # records carry a CRC-32
+FORMAT_UNCHECKED = b"seltzer-store/1"    # the first layout: bare records (still read and written)
 DEFAULT_MAP_SIZE = 64 << 20      # virtual address space only; grows on demand
 MAX_INDEXES = 32
 _MAX_DBS = MAX_INDEXES + 4
@@ -59,6 +70,8 @@ _BUILD_BATCH = 100_000                # index rebuild: ids per putmulti
 _ID = struct.Struct(">Q")
 _COMPACT_DIR = "compact.tmp"
 _STORE_FILES = {"data.mdb", "lock.mdb", _COMPACT_DIR}
+_MARKER = "open."
+_CRC = struct.Struct(">I")
 
 Statement = tuple
 _ATOMS = (int, float, str, Symbol)
@@ -129,6 +142,45 @@ def _dup_ids(cur: lmdb.Cursor, key: bytes, start: bytes, limit: int) -> list[byt
     return list(islice(cur.iternext_dup(), limit)) if found else []
 
 
+def seal(sid: bytes, body: bytes) -> bytes:
+    """A record as stored in a checksummed store: ``body`` + CRC-32 of it seeded with the id."""
+    return body + _CRC.pack(zlib.crc32(body, _ID.unpack(sid)[0] & 0xFFFFFFFF))
+
+
+def unseal(sid: bytes, raw: bytes) -> bytes | None:
+    """The body of a sealed record, or None when its checksum does not match."""
+    body = raw[:-4]
+    if len(raw) < 5 or zlib.crc32(body, _ID.unpack(sid)[0] & 0xFFFFFFFF) != _CRC.unpack(raw[-4:])[0]:
+        return None
+    return body
+
+
+def stale_markers(path: str) -> list[str]:
+    """The ``open.<pid>`` markers in store directory ``path`` whose process is gone: the store was
+    not closed cleanly by them (a crash, a kill -9, a power loss)."""
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return []
+    stale = []
+    for name in names:
+        if not name.startswith(_MARKER):
+            continue
+        try:
+            pid = int(name[len(_MARKER):])
+        except ValueError:
+            continue
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            stale.append(name)
+        except OSError:
+            pass            # alive, but not ours to signal
+    return stale
+
+
 class StatementStore:
     """Statements (tuples of terms, each with a truth value) kept in an LMDB environment.
 
@@ -138,23 +190,42 @@ class StatementStore:
     """
 
     __slots__ = ("path", "_env", "_main", "_meta", "_idx", "_pid", "_gate", "_wlock",
-                 "_verbose", "_report", "_map_size", "__weakref__")
+                 "_verbose", "_report", "_map_size", "_sealed", "_marker", "__weakref__")
 
     def __init__(self, path: str | os.PathLike, index: Sequence[int] | None = None,
                  verbose: bool = False, create: bool = True, *,
-                 map_size: int = DEFAULT_MAP_SIZE, on_report: Report | None = None) -> None:
-        self.path = os.path.abspath(os.fspath(path))
+                 map_size: int = DEFAULT_MAP_SIZE, on_report: Report | None = None,
+                 checksum: bool = True, on_unclean: Callable[[str], None] | None = None) -> None:
+        """``checksum`` False makes a *new* store in the unchecked layout (for measuring the
+        checksum's cost); ``on_unclean(path)`` runs before opening a store that some process did
+        not close cleanly (it may check it, and raise to refuse it)."""
+        path = os.fspath(path)
+        if "\0" in path:
+            raise StoreError("a store path cannot contain a NUL byte", where=repr(path))
+        self.path = os.path.abspath(path)
         self._verbose = verbose
         self._report = on_report
         self._map_size = map_size
+        self._sealed = checksum
+        self._marker: str | None = None
         self._env: lmdb.Environment | None = None
         self._idx: dict[int, object] = {}
         self._gate = _Gate()
         self._wlock = threading.Lock()
         self._check_path(create)
+        stale = stale_markers(self.path)
+        if stale and on_unclean is not None:
+            on_unclean(self.path)
         self._open(create)
+        for name in stale:
+            _unlink(os.path.join(self.path, name))
+        self._mark()
         if index is not None:
-            self.set_index(index)
+            try:
+                self.set_index(index)
+            except BaseException:
+                self.close()
+                raise
 
     # ------------------------------------------------------------ opening
 
@@ -173,7 +244,7 @@ class StatementStore:
             elif not os.path.isdir(self.path):
                 raise self._fail("is a file, not a store directory; choose a directory path")
             else:
-                names = set(os.listdir(self.path))
+                names = {n for n in os.listdir(self.path) if not n.startswith(_MARKER)}
                 if "data.mdb" not in names and names - _STORE_FILES:
                     raise self._fail("is a directory that holds other files and no store; "
                                      "choose a new or empty directory")
@@ -224,17 +295,49 @@ class StatementStore:
             if names:
                 raise self._fail("is an LMDB environment but not a seltzer store")
             meta = env.open_db(b"meta", txn=txn)
-            txn.put(b"format", FORMAT, db=meta)
+            txn.put(b"format", FORMAT if self._sealed else FORMAT_UNCHECKED, db=meta)
             txn.put(b"next", _ID.pack(0), db=meta)
             txn.put(b"index", msgpack.packb([]), db=meta)
         else:
             meta = env.open_db(b"meta", txn=txn, create=False)
             fmt = txn.get(b"format", db=meta)
-            if fmt != FORMAT:
+            if fmt not in (FORMAT, FORMAT_UNCHECKED):
                 raise self._fail(f"store format {fmt!r} is not supported (this version reads {FORMAT!r})")
+            self._sealed = fmt == FORMAT
         main = env.open_db(b"main", txn=txn)
         positions = msgpack.unpackb(txn.get(b"index", db=meta))
         return main, meta, {p: self._index_db(txn, p) for p in positions}
+
+    def _mark(self) -> None:
+        """Leave this process's ``open.<pid>`` marker (best effort: a read-only directory has none)."""
+        marker = os.path.join(self.path, f"{_MARKER}{os.getpid()}")
+        try:
+            with open(marker, "ab"):
+                pass
+            self._marker = marker
+        except OSError:
+            self._marker = None
+
+    @property
+    def checksummed(self) -> bool:
+        """True when every record carries a CRC-32 (format 2)."""
+        return self._sealed
+
+    def _decode(self, sid: bytes, raw: bytes) -> tuple[tuple, float]:
+        """Verify (format 2) and decode one record; a damaged one raises :class:`StoreError`."""
+        if self._sealed:
+            body = unseal(sid, raw)
+            if body is None:
+                raise self._damaged(sid, "fails its checksum")
+            raw = body
+        try:
+            return unpack_statement(raw)
+        except CodecError as e:
+            raise self._damaged(sid, f"does not decode ({e})") from None
+
+    def _damaged(self, sid: bytes, what: str) -> StoreError:
+        return self._fail(f"record {_ID.unpack(sid)[0]} {what}: the store is damaged; "
+                          "check it (seltzer check PATH) and restore it from a copy")
 
     def _index_db(self, txn: lmdb.Transaction, pos: int) -> object:
         """The handle of index sub-database ``idx.<pos>``, created if missing."""
@@ -347,8 +450,9 @@ class StatementStore:
         def work(txn: lmdb.Transaction) -> int:
             first = _ID.unpack(txn.get(b"next", db=self._meta))[0]
             ids = [_ID.pack(i) for i in range(first, first + len(rows))]
+            records = [seal(i, r) for i, r in zip(ids, rows)] if self._sealed else rows
             with txn.cursor(self._main) as cur:
-                cur.putmulti(zip(ids, rows), append=True)
+                cur.putmulti(zip(ids, records), append=True)
             for pos, db in self._idx.items():   # the index may have changed since encoding
                 pairs = keyed.get(pos)
                 if pairs is None:
@@ -377,13 +481,47 @@ class StatementStore:
             raw = txn.get(key, db=self._main)
             if raw is None:
                 return False
-            args, _ = unpack_statement(raw)
+            args, _ = self._decode(key, raw)
             for pos, db in self._idx.items():
                 if pos < len(args):
                     txn.delete(index_key(args[pos]), key, db=db)
             return txn.delete(key, db=self._main)
 
         return self._write(work)
+
+    def delete_ids(self, ranges: Sequence[tuple[int, int]]) -> int:
+        """Remove the statements with ids in each ``(first, count)`` range, in one transaction
+        (undoing a failed line's committed batches); returns how many were removed."""
+        def work(txn: lmdb.Transaction) -> int:
+            n = 0
+            for first, count in ranges:
+                for sid in range(first, first + count):
+                    key = _ID.pack(sid)
+                    raw = txn.get(key, db=self._main)
+                    if raw is None:
+                        continue
+                    args, _ = self._decode(key, raw)
+                    for pos, db in self._idx.items():
+                        if pos < len(args):
+                            txn.delete(index_key(args[pos]), key, db=db)
+                    n += txn.delete(key, db=self._main)
+            return n
+
+        return self._write(work) if ranges else 0
+
+    def restore(self, sid: int, statement: Statement, truth: float = 1.0) -> None:
+        """Put a deleted statement back under its old id (undoing a failed line's retract), so
+        insertion order is kept."""
+        key = _ID.pack(sid)
+        body = pack_statement(statement, truth)
+
+        def work(txn: lmdb.Transaction) -> None:
+            txn.put(key, seal(key, body) if self._sealed else body, db=self._main, overwrite=False)
+            for pos, db in self._idx.items():
+                if pos < len(statement):
+                    txn.put(index_key(statement[pos]), key, db=db)
+
+        self._write(work)
 
     def retract(self, args: Sequence) -> bool:
         """Remove the first statement (insertion order) equal to ``args``; True if one was removed.
@@ -437,7 +575,7 @@ class StatementStore:
         with txn.cursor(self._main) as main, txn.cursor(db) as out:
             batch = []
             for sid, raw in main.iternext():
-                args, _ = unpack_statement(raw)
+                args, _ = self._decode(sid, raw)
                 if pos < len(args):
                     batch.append((index_key(args[pos]), sid))
                 if len(batch) >= _BUILD_BATCH:
@@ -528,10 +666,11 @@ class StatementStore:
         arity, checks = c.arity, c.checks
         verify = c.plan[0] if c.plan is not None and c.plan[2] is not None else None
         out = []
+        decode = self._decode
         for sid, raw in pairs:
             if raw is None:                        # an index entry without its statement: skip
                 continue
-            stmt, truth = unpack_statement(raw)
+            stmt, truth = decode(sid, raw)
             if arity is not None and len(stmt) != arity:
                 continue
             if verify is not None:                 # a hashed key: check the real argument
@@ -642,6 +781,9 @@ class StatementStore:
                 self._env = None
             finally:
                 self._gate.leave(True)
+        if self._marker is not None:
+            _unlink(self._marker)
+            self._marker = None
 
     def __enter__(self) -> "StatementStore":
         return self
@@ -657,6 +799,14 @@ class StatementStore:
 def _size(n: int) -> str:
     """A byte count for people: 512 KiB, 3.0 MiB."""
     return f"{n >> 10} KiB" if n < 1 << 20 else f"{n / (1 << 20):.1f} MiB"
+
+
+def _unlink(path: str) -> None:
+    """Remove a file if it is there."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _fsync(path: str) -> None:
