@@ -24,6 +24,7 @@ from lang.parser import parse_query
 from lang.primitives import REGISTRY
 from lang.program import Statement
 from lang.solver import Machine, copy_term
+from lang.tabling import Tables
 from lang.terms import Compound, Symbol, Var, resolve, term_depth_safe, to_python
 
 from .tome import elemental as _tome_elemental  # noqa: F401  (registers the tome.* primitives)
@@ -31,6 +32,8 @@ from .elemental import Elemental, FactElemental, MemoryElemental
 from .router import MergedFacts, make_route
 
 __all__ = ["Substrate", "Answer", "PartialAnswer"]
+
+_TRUE = Symbol("true")
 
 Answer = dict
 
@@ -52,6 +55,7 @@ class Substrate:
         self.elementals: dict[str, Elemental] = {}      # guid -> elemental, creation order
         self._routes: dict[tuple[str, int], Callable] | None = None
         self.generation = 0     # bumped whenever routes change: the solver's call-site caches check it
+        self.tables = Tables(self, lambda: self.ttl)    # answer tables of `table = true` labels
         self._holders: dict[tuple[str, int], list] = {}
         self._anyarity: dict[str, list] = {}
         self._labels: dict[str, list] | None = None
@@ -129,6 +133,7 @@ class Substrate:
         self._routes = None
         self._labels = None
         self.generation += 1
+        self.tables.clear()
 
     # -- hosting on a Ray cluster (substrate/cluster/) ---------------------------------------------
     def use_cluster(self, cluster: Any = True):
@@ -210,6 +215,9 @@ class Substrate:
         self._anyarity = anyarity
         self._holders = holders
         self._routes = {key: make_route(els, key[1]) for key, els in holders.items()}
+        for key, els in holders.items():
+            if any(e.properties.get("table") is _TRUE for e in els):
+                self._routes[key] = self.tables.route(key[0], key[1], self._routes[key])
         return self._routes
 
     def _route_any(self, label: str, arity: int):
@@ -283,6 +291,7 @@ class Substrate:
 
     def assert_statement(self, label: str, args: tuple) -> None:
         """Add a statement to the newest writable elemental with that label and arity."""
+        self.tables.touch(label)
         entry = statement_entry(args)
         arity = len(args)
         target = self._writable(label, arity)
@@ -317,6 +326,7 @@ class Substrate:
     def retract_statement(self, label: str, args: tuple) -> tuple | None:
         """Remove the first statement (creation order) that unifies with ``label(args)``;
         return its arguments (for the caller to unify with), or None."""
+        self.tables.touch(label)
         m = Machine(self, None)
         goal = Compound("s", args) if args else Symbol("s")
 
