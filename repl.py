@@ -1,7 +1,7 @@
 """seltzer's command line: load files, run scripts and -e lines, or open the interactive console.
 
     seltzer [FILE.kb|FILE.kbz ...] [--script FILE] [-e LINE]... [--json] [--ttl S] [--workers N]
-    seltzer serve-tome FOLDER [--port N]
+    seltzer serve-tome FOLDER [--host H] [--port N] [--cors ORIGIN] [--threads N]
     seltzer check STORE [--quick] [--json]
 
 Everything but argument handling and prompt-toolkit wiring lives in substrate.console.
@@ -18,7 +18,10 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="seltzer", description="A rule-based knowledge engine.")
+    commands = "\n".join(f"  {name:12s}{text}" for name, text in _COMMAND_HELP.items())
+    p = argparse.ArgumentParser(prog="seltzer", description="A rule-based knowledge engine.",
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=f"commands (seltzer COMMAND --help for each):\n{commands}")
     p.add_argument("files", nargs="*", metavar="FILE", help=".kb or .kbz files to load first")
     p.add_argument("--script", metavar="FILE", help="run the lines of FILE")
     p.add_argument("-e", dest="lines", action="append", default=[], metavar="LINE", help="run LINE (repeatable)")
@@ -30,30 +33,33 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _serve_tome(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="seltzer serve-tome", description="Serve transcriptome data over HTTP.")
-    p.add_argument("folder")
-    p.add_argument("--port", type=int, default=8080)
-    a = p.parse_args(argv)
-    from lang.errors import SeltzerError
-    from substrate.tome.web import serve
-    try:
-        serve(a.folder, a.port)
-    except SeltzerError as e:
-        print("error: " + e.message(), file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 0
-    return 0
+_COMMAND_HELP = {
+    "serve-tome": "serve transcriptome data (JSON means, PNG pictures) over HTTP",
+    "check": "check an LMDB store's health",
+}
 
 
-def _check(argv: list[str]) -> int:
+def _commands() -> argparse.ArgumentParser:
+    """The sub-commands, each a real argparse sub-parser with its own ``--help``; ``seltzer --help``
+    lists them (see :func:`_parser`)."""
+    p = argparse.ArgumentParser(prog="seltzer")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    from substrate.tome.web import add_serve_arguments, serve_command
+    serve = sub.add_parser("serve-tome", help=_COMMAND_HELP["serve-tome"],
+                           description="Serve a tome folder with the seed's URL scheme: "
+                                       "?seqid=S&xmin=A&xmax=B[&tissue=T][&width=W[&height=H][&axes=1]]")
+    add_serve_arguments(serve)
+    serve.set_defaults(run=serve_command)
+    check = sub.add_parser("check", help=_COMMAND_HELP["check"], description="Check an LMDB store's health.")
+    check.add_argument("path")
+    check.add_argument("--quick", action="store_true", help="checksums and pages only, no cross-checks")
+    check.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    check.set_defaults(run=_check)
+    return p
+
+
+def _check(a: argparse.Namespace) -> int:
     """``seltzer check PATH [--quick] [--json]``: a store's health, read in a child process."""
-    p = argparse.ArgumentParser(prog="seltzer check", description="Check an LMDB store's health.")
-    p.add_argument("path")
-    p.add_argument("--quick", action="store_true", help="checksums and pages only, no cross-checks")
-    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
-    a = p.parse_args(argv)
     if "\0" in a.path:
         print("error: a store path cannot contain a NUL byte", file=sys.stderr)
         return 2
@@ -67,10 +73,9 @@ def _check(argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``seltzer`` command; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["serve-tome"]:
-        return _serve_tome(argv[1:])
-    if argv[:1] == ["check"]:
-        return _check(argv[1:])
+    if argv[:1] and argv[0] in _COMMAND_HELP:
+        command = _commands().parse_args(argv)
+        return command.run(command)
     args = _parser().parse_args(argv)
     if args.ttl <= 0 or (args.workers is not None and args.workers < 1):
         _parser().error("--ttl and --workers must be positive")

@@ -337,6 +337,22 @@ def _divint(op: str) -> Callable:
     return emit
 
 
+def _minmax(op: str) -> Callable:
+    def emit(g: _Gen, xs: list[str], indent: int) -> tuple[str, str]:
+        a, b = xs
+        return (f"type({a}) is int and type({b}) is int", f"({a} if {a} {op} {b} else {b})")
+    emit.out = True
+    return emit
+
+
+def _strlen(g: _Gen, xs: list[str], indent: int) -> tuple[str, str]:
+    (a,) = xs
+    return (f"type({a}) is str", f"len({a})")
+
+
+_strlen.out = True
+
+
 def _compare(op: str) -> Callable:
     def emit(g: _Gen, xs: list[str], indent: int) -> tuple[str, str]:
         a, b = xs
@@ -362,6 +378,9 @@ INLINE: dict[str, tuple[int, Callable]] = {
     "mul": (3, _mul),
     "mod": (3, _divint("%")),
     "div.int": (3, _divint("//")),
+    "min": (3, _minmax("<=")),
+    "max": (3, _minmax(">=")),
+    "str.len": (2, _strlen),
     "lt": (2, _compare("<")),
     "lte": (2, _compare("<=")),
     "gt": (2, _compare(">")),

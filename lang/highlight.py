@@ -152,4 +152,7 @@ class SeltzerLexer(Lexer):
     mimetypes = ["text/x-seltzer"]
 
     def get_tokens_unprocessed(self, text: str) -> Iterator[tuple[int, _TokenType, str]]:
-        return tokens(text)
+        try:
+            return iter(list(tokens(text)))
+        except Exception:       # colouring must never take the console down: plain text instead
+            return iter([(0, Text, text)])

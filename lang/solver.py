@@ -139,15 +139,20 @@ class Machine:
     def undo(self, mark: int) -> None:
         """Unbind every variable bound since ``mark``."""
         trail = self.trail
-        while len(trail) > mark:
-            trail.pop().ref = None
+        if len(trail) > mark:  # undo: unbind what was recorded since the mark
+            for v in trail[mark:]:
+                v.ref = None
+            del trail[mark:]
 
     def match(self, clause: Any, args: list) -> list | None:
         """Unify a clause's head with ``args`` (bindings follow the trailing rule); its frame or None."""
         return clause.match(args, self.trail, self.unify, self.barrier, self.clock)
 
     def unify(self, a: Any, b: Any) -> bool:
-        """Unify two terms, binding variables in place (iterative, with the occurs check)."""
+        """Unify two terms, binding variables in place (iterative, with the occurs check).
+
+        A compound's arguments are matched in a loop of their own: variables and atoms
+        there are settled at once, only nested structures go on the stack."""
         trail = self.trail
         barrier = self.barrier
         stack = None
@@ -190,11 +195,48 @@ class Machine:
                     b = b.head
                     continue
                 elif ta is Compound:
-                    if tb is not Compound or a.name != b.name or len(a.args) != len(b.args):
+                    if tb is not Compound or a.name != b.name:
                         return False
-                    if stack is None:
-                        stack = []
-                    stack.extend(zip(a.args, b.args))
+                    xs = a.args
+                    ys = b.args
+                    if len(xs) != len(ys):
+                        return False
+                    for x, y in zip(xs, ys):
+                        while type(x) is Var:
+                            r = x.ref
+                            if r is None:
+                                break
+                            x = r
+                        while type(y) is Var:
+                            r = y.ref
+                            if r is None:
+                                break
+                            y = r
+                        if x is y:
+                            continue
+                        tx = type(x)
+                        ty = type(y)
+                        if tx is Var:
+                            if ty is Var:
+                                if y.stamp > x.stamp:
+                                    x, y = y, x
+                            elif (ty is Cons or ty is Compound) and occurs(x, y):
+                                return False
+                            x.ref = y
+                            if x.stamp < barrier:
+                                trail.append(x)
+                        elif ty is Var:
+                            if (tx is Cons or tx is Compound) and occurs(y, x):
+                                return False
+                            y.ref = x
+                            if y.stamp < barrier:
+                                trail.append(y)
+                        elif tx is Cons or tx is Compound:
+                            if stack is None:
+                                stack = []
+                            stack.append((x, y))
+                        elif tx is not ty or tx is Symbol or x != y or (tx is float and _signs_differ(x, y)):
+                            return False
                 elif ta is not tb or ta is Symbol or a != b or (ta is float and _signs_differ(a, b)):
                     return False
             if not stack:
@@ -337,8 +379,10 @@ class Machine:
                                     cont = rest
                                 break
                         # this alternative failed: undo its bindings
-                        while len(trail) > mark:
-                            trail.pop().ref = None
+                        if len(trail) > mark:  # undo: unbind what was recorded since the mark
+                            for v in trail[mark:]:
+                                v.ref = None
+                            del trail[mark:]
                         if not is_list:
                             alt = nxt
                     cp_ = None
@@ -352,8 +396,10 @@ class Machine:
                             return
                         cp = cps[-1]
                         mark = cp[1]
-                        while len(trail) > mark:
-                            trail.pop().ref = None
+                        if len(trail) > mark:  # undo: unbind what was recorded since the mark
+                            for v in trail[mark:]:
+                                v.ref = None
+                            del trail[mark:]
                         truth = cp[2]
                         barrier = self.barrier = cp[3]
                         kind = cp[0]
@@ -391,8 +437,10 @@ class Machine:
                         if unify(result, value):
                             cont = rest_
                             break
-                        while len(trail) > mark:
-                            trail.pop().ref = None
+                        if len(trail) > mark:  # undo: unbind what was recorded since the mark
+                            for v in trail[mark:]:
+                                v.ref = None
+                            del trail[mark:]
                     if trying:
                         continue
 

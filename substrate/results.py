@@ -102,11 +102,12 @@ class QueryTable:
         t0 = time.perf_counter()
         columns: list[str] | None = None
         rows, truths = [], []
-        for answer, truth in sub.solve(text, machine=m, file=file):
-            if columns is None:
-                columns = list(answer)
-            rows.append(tuple(to_python(answer[c]) for c in columns))
-            truths.append(truth)
+        with sub.lock:                  # all solutions are collected at once: one holder at a time
+            for answer, truth in sub.solve(text, machine=m, file=file):
+                if columns is None:
+                    columns = list(answer)
+                rows.append(tuple(to_python(answer[c]) for c in columns))
+                truths.append(truth)
         elapsed = time.perf_counter() - t0
         if columns is None:         # no solution: the names still come from the query
             columns = list(compile_query(parse_query(text, file), REGISTRY).names)

@@ -126,3 +126,13 @@ def test_console_colours_input_through_pygments() -> None:
     assert first[":x"] == "class:pygments.name.variable"
     assert first['"s"'] == "class:pygments.literal.string.double"
     assert ("class:pygments.keyword", "/stats") in get_line(1)
+
+
+def test_a_failing_scan_colours_nothing_rather_than_failing(monkeypatch) -> None:
+    import lang.highlight as highlight
+
+    def broken(text):
+        raise RuntimeError("grammar changed under us")
+
+    monkeypatch.setattr(highlight, "tokens", broken)
+    assert list(SeltzerLexer().get_tokens_unprocessed("#p(:x)")) == [(0, Text, "#p(:x)")]

@@ -33,6 +33,18 @@ def ray_module():
     return ray
 
 
+def _stay_on_loopback(ray) -> None:
+    """Make a local (single-machine) Ray instance address itself as 127.0.0.1.
+
+    On Linux Ray names a node by its routable interface address even when it runs alone, and
+    ``_node_ip_address="127.0.0.1"`` is turned back into that address; Ray's own switch for
+    single-machine use (the one it sets on macOS and Windows) keeps every connection on the
+    loopback interface. Child processes read the variable; this process reads the constant."""
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    from ray._private import ray_constants
+    ray_constants.ENABLE_RAY_CLUSTER = False
+
+
 _actor_class = None
 
 
@@ -78,6 +90,7 @@ class Cluster:
             else:
                 if temp_dir is None:  # short: Ray's socket paths must fit in 107 bytes
                     temp_dir = self.temp_dir = tempfile.mkdtemp(prefix="seltzer-ray-")
+                _stay_on_loopback(ray)
                 kwargs.update(num_cpus=num_cpus or os.cpu_count() or 2,
                               object_store_memory=object_store_memory, _temp_dir=temp_dir)
             try:

@@ -102,20 +102,14 @@ class Host:
 
     def _filter(self, found, args: list):
         m = self.machine
-        trail = m.trail
         unify = m.unify
         for alt in found:
-            mark = len(trail)
+            mark = m.mark()
             if type(alt) is tuple:
-                ok = True
-                for x, y in zip(args, alt):
-                    if not unify(x, y):
-                        ok = False
-                        break
+                ok = all(unify(x, y) for x, y in zip(args, alt))
             else:
-                ok = alt.match(args, trail, unify) is not None
-            while len(trail) > mark:
-                trail.pop().ref = None
+                ok = m.match(alt, args) is not None
+            m.undo(mark)
             if ok:
                 yield alt
 
