@@ -22,6 +22,7 @@ from lang.printer import show_entry
 from lang.terms import Cons, Symbol, Var, deref
 
 from .facts import Atoms, Table
+from .facts.snapshot import FactColumns
 
 __all__ = ["Elemental", "MemoryElemental", "FactElemental", "RuleElemental", "new_guid", "index_positions",
            "index_add", "snapshot"]
@@ -270,7 +271,9 @@ class FactElemental:
                                            if "index" in self.properties else ())
         self.atoms = Atoms()
         self.tables: dict[int, Table] = {}
-        if entries:
+        if type(entries) is FactColumns:
+            entries.install(self)
+        elif entries:
             self.load(entries)
 
     def load(self, entries: Iterable) -> None:
