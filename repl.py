@@ -26,6 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="worker processes for loading (default: half the cores)")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
+    p.add_argument("--trust", action="store_true",
+                   help="let loaded knowledge touch any path (see docs/security.md)")
     return p
 
 
@@ -71,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["check"]:
         return _check(argv[1:])
     args = _parser().parse_args(argv)
-    if args.ttl <= 0 or (args.workers is not None and args.workers < 1):
-        _parser().error("--ttl and --workers must be positive")
+    if not 0 < args.ttl <= 1e9 or (args.workers is not None and args.workers < 1):   # (refuses nan)
+        _parser().error("--ttl must be a positive number of seconds up to 1e9, and --workers positive")
     from substrate import Substrate
     from substrate.console import Console
 
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(text + "\n")
         sys.stdout.flush()
 
-    sub = Substrate(ttl=args.ttl, workers=args.workers)
+    sub = Substrate(ttl=args.ttl, workers=args.workers, trust=args.trust)
     interactive = not args.script and not args.lines and sys.stdin.isatty() and sys.stdout.isatty()
     console = Console(sub, out, json_mode=args.json, echo=not interactive, debug=args.debug)
     failures = 0

@@ -141,11 +141,16 @@ def build_elemental(cd: CompiledDefinition):
     return ELEMENTAL_CLASSES[name](cd)
 
 
-def install(sub, definitions: list, file: str = "<text>") -> list:
-    """Compile (if needed), build and install definitions; nothing is installed on error."""
+def install(sub, definitions: list, file: str = "<text>", loaded: bool = False) -> list:
+    """Compile (if needed), build and install definitions; nothing is installed on error.
+
+    ``loaded``: they come from the file ``file``, so their paths are confined to its directory
+    (and the current one) unless the substrate is trusted (substrate/paths.py)."""
+    from .paths import confine_definitions
     compiled = definitions
     if definitions and isinstance(definitions[0], Definition):
         compiled = compile_definitions(definitions)
+    confine_definitions(sub, compiled, file if loaded else None)
     made = []
     try:
         for cd in compiled:
@@ -210,9 +215,10 @@ def load_files(sub, paths: list[str], progress: Callable[[int, int], None] | Non
     (taken from the end of the queue), so even one worker gives two files at a time.
     Results are installed in the order the files were given.
     """
+    from .paths import plain_path
     from .snapshot import load_kbz
     results: list[LoadResult] = []
-    kb_paths = [p for p in paths if not p.endswith(".kbz")]
+    kb_paths = [p for p in paths if not p.endswith(".kbz") and p and "\0" not in p]
     done: dict[str, tuple] = {}
     futures: dict = {}
     if len(kb_paths) > 1:
@@ -225,6 +231,7 @@ def load_files(sub, paths: list[str], progress: Callable[[int, int], None] | Non
         t0 = time.perf_counter()
         res = LoadResult(path)
         try:
+            plain_path(path, "/load")
             if path.endswith(".kbz"):
                 compiled = load_kbz(path)
             else:
@@ -236,7 +243,7 @@ def load_files(sub, paths: list[str], progress: Callable[[int, int], None] | Non
                     compiled, err = _worker(path)
                 if err is not None:
                     raise err
-            res.elementals = install(sub, compiled, path)
+            res.elementals = install(sub, compiled, path, loaded=True)
             res.statements = sum(e.count() for e in res.elementals)
         except SeltzerError as e:
             res.error = e

@@ -43,8 +43,10 @@ class Substrate:
     """A knowledge base made of elementals; implements the solver's Knowledge interface."""
 
     def __init__(self, *, ttl: float = 60.0, workers: int | None = None,
-                 output: Callable[[str], None] | None = None) -> None:
+                 output: Callable[[str], None] | None = None, trust: bool = False) -> None:
         self.ttl = ttl
+        self.trust = trust              # knowledge may touch any path (docs/security.md)
+        self.from_knowledge = 0         # > 0 while console.exec runs a line (substrate/paths.py)
         self.workers = workers if workers else max(1, (os.cpu_count() or 2) // 2)
         self.output: Callable[[str], None] = output or (lambda text: None)
         self.elementals: dict[str, Elemental] = {}      # guid -> elemental, creation order
@@ -86,7 +88,10 @@ class Substrate:
         self._pending.clear()
         for item in reversed(journal or ()):
             if item[0] == "undo":
-                item[1]()
+                try:
+                    item[1]()
+                except SeltzerError as e:   # e.g. a full disk while deleting a store's batches:
+                    self.output(f"error: could not undo part of the failed line: {e.message()}")
         self.changed()
 
     def journal(self, undo: Callable[[], None]) -> None:
@@ -389,8 +394,13 @@ class Substrate:
         self.output(text)
 
     def exec_line(self, line: str) -> bool:
-        """Run a console line from knowledge (``console.exec``); True when it succeeded."""
-        return self.console.run_line(line)
+        """Run a console line from knowledge (``console.exec``); True when it succeeded.
+        Its paths are confined to the current directory unless trusted (substrate/paths.py)."""
+        self.from_knowledge += 1
+        try:
+            return self.console.run_line(line)
+        finally:
+            self.from_knowledge -= 1
 
     # -- public API ------------------------------------------------------------------------------
     @property

@@ -79,7 +79,12 @@ def _pow(m, a, b, out):
     """Power: pow(2, 10, :x) gives 1024 (an int when both are ints and b >= 0)."""
     if type(a) is int and type(b) is int and b >= 0 and b > 100000:
         raise EvaluationError(f"pow: exponent {b} is too large")
-    r = a ** b
+    try:
+        r = a ** b
+    except OverflowError:           # float ** : "(34, 'Numerical result out of range')"
+        raise EvaluationError(f"pow: the result of {a} ** {b} is too large for a float") from None
+    except ZeroDivisionError:       # 0.0 ** -1
+        raise EvaluationError(f"pow: {a} ** {b} divides by zero") from None
     if type(r) is complex:
         raise EvaluationError("pow: the result is not a real number")
     return m.unify(out, _finite("pow", r))

@@ -398,7 +398,7 @@ class StatementStore:
                     held = self._hold_exclusive(held)
                     self._resize(grow=isinstance(e, lmdb.MapFullError))
                 except lmdb.Error as e:
-                    raise self._fail(f"cannot write to the store: {e}", e) from e
+                    raise self._fail(_write_failure(e), e) from e
                 except CodecError as e:
                     raise self._fail(f"corrupt record in the store: {e}", e) from e
                 finally:
@@ -794,6 +794,17 @@ class StatementStore:
     def __repr__(self) -> str:
         state = "closed" if self._env is None else f"index={list(self.index())}"
         return f"StatementStore({self.path!r}, {state})"
+
+
+def _write_failure(e: lmdb.Error) -> str:
+    """What a failed write means for the user (LMDB reports a full disk or a file size limit as
+    an I/O error of mdb_txn_commit); nothing of the failed transaction was written."""
+    text = str(e)
+    if isinstance(e, (lmdb.DiskError, lmdb.PanicError)) or any(
+            s in text for s in ("Input/output", "No space", "File too large", "quota")):
+        return (f"cannot write to the store: the disk is full, a file size limit was reached, or the "
+                f"disk failed ({text}); nothing of this write was stored: free some space and retry")
+    return f"cannot write to the store: {text}"
 
 
 def _size(n: int) -> str:
