@@ -8,6 +8,7 @@ only builds elementals and installs them, overlapping with the workers still par
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -215,10 +216,10 @@ def load_files(sub, paths: list[str], progress: Callable[[int, int], None] | Non
     (taken from the end of the queue), so even one worker gives two files at a time.
     Results are installed in the order the files were given.
     """
-    from .paths import plain_path
+    from .paths import plain_path, regular_file
     from .snapshot import load_kbz
     results: list[LoadResult] = []
-    kb_paths = [p for p in paths if not p.endswith(".kbz") and p and "\0" not in p]
+    kb_paths = [p for p in paths if not p.endswith(".kbz") and p and "\0" not in p and os.path.isfile(p)]
     done: dict[str, tuple] = {}
     futures: dict = {}
     if len(kb_paths) > 1:
@@ -232,6 +233,7 @@ def load_files(sub, paths: list[str], progress: Callable[[int, int], None] | Non
         res = LoadResult(path)
         try:
             plain_path(path, "/load")
+            regular_file(path)       # not a FIFO (blocks) or /dev/zero (never ends)
             if path.endswith(".kbz"):
                 compiled = load_kbz(path)
             else:

@@ -444,9 +444,18 @@ class Substrate:
         self.counters["queries"] += 1
         try:
             yield from m.run(compiled)
+        except GeneratorExit:
+            # Closed before its end: inside a console line that means the line is failing (its
+            # rollback drops the triggers); through the API, what it triggered still runs.
+            if self._journal is None:
+                self.settle()
+            raise
+        except BaseException:
+            raise                       # the line fails; its rollback drops the triggers
+        else:
+            self.settle()
         finally:
             self.counters["inferences"] += m.inferences
-            self.settle()
 
     def run(self, line: str) -> bool:
         """Run any console line (query or command); output goes to ``self.output``."""
