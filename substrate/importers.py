@@ -12,9 +12,11 @@ undoes everything, store batches included.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import re
 import time
+from itertools import islice
 from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 from lang.errors import CommandError, DataError
@@ -108,6 +110,61 @@ def text_lines(path: str, limit: int = -1, keep_ends: bool = False, what: str = 
             yield line
 
 
+def check_text(path: str, what: str = "text") -> None:
+    """Check a whole file as :func:`text_lines` would, at C speed (1 MiB blocks): UTF-8, no NUL
+    byte, no line over :data:`MAX_LINE`; a problem is then located line by line and raised."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    run = 0                                   # bytes since the last line end
+    ok = True
+    with _open(path) as f:
+        while ok:
+            block = f.read(1 << 20)
+            if not block:
+                break
+            if b"\x00" in block:
+                ok = False
+                break
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError:
+                ok = False
+                break
+            nl = block.rfind(b"\n")
+            if nl < 0:
+                run += len(block)
+            else:
+                first = block.find(b"\n")
+                longest = max(run + first + 1, max(map(len, block[first + 1:nl + 1].split(b"\n"))) + 1)
+                run = len(block) - nl - 1
+                if longest > MAX_LINE:
+                    ok = False
+            if run > MAX_LINE:
+                ok = False
+        if ok:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                ok = False
+    if not ok:
+        for _ in text_lines(path, what=what):    # raises at the line
+            pass
+
+
+def _lines_fast(path: str, limit: int) -> Iterator[str]:
+    """The lines of a file already checked by :func:`check_text` (no line ends)."""
+    with _open(path) as f:
+        lines = f if limit < 0 else islice(f, limit)
+        for k, raw in enumerate(lines):
+            if not k and raw.startswith(_BOM):
+                raw = raw[3:]
+            line = raw.decode("utf-8")
+            if line.endswith("\n"):
+                line = line[:-2] if line.endswith("\r\n") else line[:-1]
+            elif line.endswith("\r"):
+                line = line[:-1]
+            yield line
+
+
 def read_lines(path: str) -> list[str]:
     """The lines of a UTF-8 text file without line ends; binary files are refused."""
     return list(text_lines(path))
@@ -121,6 +178,8 @@ def parse_field(text: str) -> int | float | str:
     ``-?d.d`` or ``d[eE]d`` a float; anything else ("nan", "1_000", " 5", "") stays a string."""
     if not text or text[0] not in _NUMERIC_START:
         return text
+    if text.isdigit() and text.isascii():
+        return int(text)
     if _INT.match(text):
         return int(text)
     if _FLOAT.match(text):
@@ -193,10 +252,14 @@ def import_txt(sub, path: str, label: str, limit: int = -1, flags: Any = NIL,
     """/import.txt: each line becomes label(n, "line"); returns the report message."""
     mode = _mode("import.txt", flags, False)
     t0 = time.perf_counter()
-    n = sum(1 for _ in text_lines(path, limit))            # check the whole file first
+    if limit < 0:
+        check_text(path)                                    # check the whole file first
+        n = sum(1 for _ in _lines_fast(path, limit))
+    else:
+        n = sum(1 for _ in text_lines(path, limit))
     bar = progress("import.txt", n) if progress and n > 20000 else None
     try:
-        made = _store(sub, label, _chunks(enumerate(text_lines(path, limit))), mode, bar)
+        made = _store(sub, label, _chunks(enumerate(_lines_fast(path, limit))), mode, bar)
     finally:
         if bar:
             bar(None)
@@ -208,7 +271,17 @@ def _csv_rows(path: str, limit: int, mode: ImportMode) -> Iterator[list[str]]:
     a ragged row or malformed CSV is a DataError at ``path:line``."""
     if csv.field_size_limit() < MAX_LINE:
         csv.field_size_limit(MAX_LINE)     # a field may be as long as a line of /import.txt
-    reader = csv.reader(text_lines(path, keep_ends=True, what="CSV text"), delimiter=mode.sep, strict=True)
+    regular_file(path)
+    try:
+        f = open(path, encoding="utf-8-sig", newline="")   # checked by check_text first
+    except OSError as e:
+        raise DataError(f"cannot read: {e.strerror}", path) from None
+    with f:
+        yield from _csv_reader(f, path, limit, mode)
+
+
+def _csv_reader(f, path: str, limit: int, mode: ImportMode) -> Iterator[list[str]]:
+    reader = csv.reader(f, delimiter=mode.sep, strict=True)
     width = None
     skip_header = mode.header
     n = 0
@@ -238,8 +311,9 @@ def import_csv(sub, path: str, label: str, limit: int = -1, options: Any = NIL,
     """/import.csv: each row becomes label(f1, ..., fk); returns the report message."""
     mode = _mode("import.csv", options, True)
     t0 = time.perf_counter()
+    check_text(path, "CSV text")                           # check the whole file first
     n = width = 0
-    for row in _csv_rows(path, limit, mode):                # check the whole file first
+    for row in _csv_rows(path, limit, mode):
         n += 1
         width = len(row)
     bar = progress("import.csv", n) if progress and n > 20000 else None

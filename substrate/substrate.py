@@ -13,13 +13,14 @@ from __future__ import annotations
 import gc
 import os
 import threading
+import time
 import warnings
 from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Iterator
 
 from lang.clauses import build, compile_entry, compile_query, is_ground
-from lang.errors import SeltzerError
+from lang.errors import EvaluationError, SeltzerError
 from lang.parser import parse_query
 from lang.primitives import REGISTRY
 from lang.program import Statement
@@ -351,9 +352,19 @@ class Substrate:
         self._settling = True
         try:
             triggers = self._triggers
+            deadline = time.monotonic() + self.ttl if self.ttl else None
+            n = 0
             while triggers:
                 label, args = triggers.popleft()
                 self._run_trigger(label, args)
+                n += 1
+                if deadline is not None and not n & 63 and time.monotonic() > deadline:
+                    # a rule that keeps declaring statements its own label answers: each trigger
+                    # has a time to live, so the cascade as a whole gets one too
+                    triggers.clear()
+                    raise EvaluationError(f"triggers still running after the time to live ({self.ttl:g} s, "
+                                          f"{n} triggers): a rule keeps declaring statements that "
+                                          f"trigger rules; the line is undone")
             if flush:
                 self.flush_bundles()
                 for e in list(self.elementals.values()):
