@@ -1,7 +1,7 @@
 """seltzer's command line: load files, run scripts and -e lines, or open the interactive console.
 
     seltzer [FILE.kb|FILE.kbz ...] [--script FILE] [-e LINE]... [--json] [--ttl S] [--workers N]
-    seltzer serve-tome FOLDER [--port N]
+    seltzer serve-tome FOLDER [--host H] [--port N] [--cors ORIGIN] [--threads N]
     seltzer check STORE [--quick] [--json]
 
 Everything but argument handling and prompt-toolkit wiring lives in substrate.console.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
 import os
 import sys
 
@@ -17,7 +18,10 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="seltzer", description="A rule-based knowledge engine.")
+    commands = "\n".join(f"  {name:12s}{text}" for name, text in _COMMAND_HELP.items())
+    p = argparse.ArgumentParser(prog="seltzer", description="A rule-based knowledge engine.",
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=f"commands (seltzer COMMAND --help for each):\n{commands}")
     p.add_argument("files", nargs="*", metavar="FILE", help=".kb or .kbz files to load first")
     p.add_argument("--script", metavar="FILE", help="run the lines of FILE")
     p.add_argument("-e", dest="lines", action="append", default=[], metavar="LINE", help="run LINE (repeatable)")
@@ -31,30 +35,33 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _serve_tome(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="seltzer serve-tome", description="Serve transcriptome data over HTTP.")
-    p.add_argument("folder")
-    p.add_argument("--port", type=int, default=8080)
-    a = p.parse_args(argv)
-    from lang.errors import SeltzerError
-    from substrate.tome.web import serve
-    try:
-        serve(a.folder, a.port)
-    except SeltzerError as e:
-        print("error: " + e.message(), file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 0
-    return 0
+_COMMAND_HELP = {
+    "serve-tome": "serve transcriptome data (JSON means, PNG pictures) over HTTP",
+    "check": "check an LMDB store's health",
+}
 
 
-def _check(argv: list[str]) -> int:
+def _commands() -> argparse.ArgumentParser:
+    """The sub-commands, each a real argparse sub-parser with its own ``--help``; ``seltzer --help``
+    lists them (see :func:`_parser`)."""
+    p = argparse.ArgumentParser(prog="seltzer")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    from substrate.tome.web import add_serve_arguments, serve_command
+    serve = sub.add_parser("serve-tome", help=_COMMAND_HELP["serve-tome"],
+                           description="Serve a tome folder with the seed's URL scheme: "
+                                       "?seqid=S&xmin=A&xmax=B[&tissue=T][&width=W[&height=H][&axes=1]]")
+    add_serve_arguments(serve)
+    serve.set_defaults(run=serve_command)
+    check = sub.add_parser("check", help=_COMMAND_HELP["check"], description="Check an LMDB store's health.")
+    check.add_argument("path")
+    check.add_argument("--quick", action="store_true", help="checksums and pages only, no cross-checks")
+    check.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    check.set_defaults(run=_check)
+    return p
+
+
+def _check(a: argparse.Namespace) -> int:
     """``seltzer check PATH [--quick] [--json]``: a store's health, read in a child process."""
-    p = argparse.ArgumentParser(prog="seltzer check", description="Check an LMDB store's health.")
-    p.add_argument("path")
-    p.add_argument("--quick", action="store_true", help="checksums and pages only, no cross-checks")
-    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
-    a = p.parse_args(argv)
     if "\0" in a.path:
         print("error: a store path cannot contain a NUL byte", file=sys.stderr)
         return 2
@@ -68,15 +75,15 @@ def _check(argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``seltzer`` command; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["serve-tome"]:
-        return _serve_tome(argv[1:])
-    if argv[:1] == ["check"]:
-        return _check(argv[1:])
+    if argv[:1] and argv[0] in _COMMAND_HELP:
+        command = _commands().parse_args(argv)
+        return command.run(command)
     args = _parser().parse_args(argv)
     if not 0 < args.ttl <= 1e9 or (args.workers is not None and args.workers < 1):   # (refuses nan)
         _parser().error("--ttl must be a positive number of seconds up to 1e9, and --workers positive")
     from substrate import Substrate
     from substrate.console import Console
+    from substrate.console.reader import read_lines
 
     # The engine allocates many short-lived objects; Python's default generation-0 threshold
     # (700) makes the collector the largest single cost of a proof (bench/classic.py --profile).
@@ -97,21 +104,30 @@ def main(argv: list[str] | None = None) -> int:
             gc.freeze()  # what was loaded stays: keep it out of every later collection
         if args.script:
             try:
-                with open(args.script, encoding="utf-8") as f:
-                    lines = f.read().splitlines()
-            except (OSError, UnicodeDecodeError) as e:
-                print(f"seltzer: cannot read script {args.script}: {e}", file=sys.stderr)
+                f = open(args.script, encoding="utf-8", newline="\n")
+            except OSError as e:
+                print(f"seltzer: cannot read script {args.script}: {e.strerror or e}", file=sys.stderr)
                 return 2
-            failures += console.run_script(lines, args.script)
+            with f:
+                try:
+                    failures += console.run_script(read_lines(f), args.script)
+                except UnicodeDecodeError:
+                    print(f"seltzer: cannot read script {args.script}: not UTF-8 text", file=sys.stderr)
+                    return 2
         for line in args.lines:
             if console.quit:
                 break
-            failures += console.run_script([line], None)
+            failures += console.run_text(line)
         if not args.script and not args.lines:
             if interactive:
                 run_interactive(console)
-            else:
-                failures += console.run_script(sys.stdin.read().splitlines(), "<stdin>")
+            else:  # piped: each input runs as soon as its last line has arrived
+                stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", newline="\n")
+                try:
+                    failures += console.run_script(read_lines(stdin), "<stdin>")
+                except UnicodeDecodeError:
+                    print("seltzer: cannot read <stdin>: not UTF-8 text", file=sys.stderr)
+                    return 2
     except KeyboardInterrupt:
         return 130
     finally:
@@ -121,24 +137,18 @@ def main(argv: list[str] | None = None) -> int:
 
 # ---- the interactive console: prompt-toolkit wiring around substrate.console ----------------
 
-_STYLE = {
-    "comment": "#888888 italic", "string": "#2e8b57", "qsymbol": "#2e8b57", "command": "#b8860b bold",
-    "call": "#1e90ff bold", "variable": "#c71585", "number": "#cd5c5c", "primitive": "#008b8b",
-    "operator": "#b8860b",
-}
-
-
 def run_interactive(console) -> None:
     """Run the prompt-toolkit console until /quit or Ctrl-D."""
     from prompt_toolkit import PromptSession
     from prompt_toolkit.completion import Completer, Completion
     from prompt_toolkit.key_binding import KeyBindings
-    from prompt_toolkit.lexers import Lexer
-    from prompt_toolkit.styles import Style
+    from prompt_toolkit.lexers import PygmentsLexer
+    from prompt_toolkit.styles.pygments import style_from_pygments_dict
 
     from lang.primitives import REGISTRY
     from substrate.console.commands import COMMANDS
-    from substrate.console import completions, highlight, is_complete
+    from lang.highlight import STYLE, SeltzerLexer
+    from substrate.console import completions, is_complete
 
     class _Completer(Completer):
         def get_completions(self, document, complete_event):
@@ -147,14 +157,6 @@ def run_interactive(console) -> None:
                 word = cand.lstrip("/#")
                 typed = len(text) - len(text.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_."))
                 yield Completion(word, start_position=-typed)
-
-    class _Lexer(Lexer):
-        def lex_document(self, document):
-            lines = document.lines
-
-            def line_tokens(i):
-                return [("class:" + k if k else "", t) for k, t in highlight(lines[i])]
-            return line_tokens
 
     keys = KeyBindings()
 
@@ -167,8 +169,8 @@ def run_interactive(console) -> None:
             buf.insert_text("\n")
 
     history = _history(os.path.expanduser("~/.seltzer_history"))
-    session = PromptSession(history=history, completer=_Completer(), lexer=_Lexer(), key_bindings=keys,
-                            multiline=True, style=Style.from_dict(_STYLE), prompt_continuation="..  ")
+    session = PromptSession(history=history, completer=_Completer(), lexer=PygmentsLexer(SeltzerLexer),
+                            key_bindings=keys, multiline=True, style=style_from_pygments_dict(STYLE), prompt_continuation="..  ")
     console.progress = _progress_bars
     console.out("seltzer: /help lists commands and primitives; Ctrl-D quits")
     while not console.quit:
@@ -179,7 +181,7 @@ def run_interactive(console) -> None:
         except EOFError:
             break
         try:
-            console.run_line(text)
+            console.run_text(text)
         except KeyboardInterrupt:
             console.out("% interrupted")
         except Exception as e:  # the console never dies: one line, a traceback only with --debug

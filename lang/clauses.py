@@ -13,19 +13,21 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .codegen import compile_builder, compile_head
+from .codegen import INLINE, compile_builder, compile_head, compile_inline
 from .errors import CompileError, Location
 from .program import Call, Conj, Cut, Not, Prim, Prototype, Query, Statement
 from .terms import NIL, Compound, Cons, Symbol, Var, deref, rebuild
 
 __all__ = [
     "Slot", "TCons", "TCompound", "Goal", "Clause", "CompiledQuery",
-    "OP_CALL", "OP_PRIM", "OP_CUT", "OP_NOT", "OP_TRUE", "OP_FAIL", "OP_ALL", "OP_COUNT",
+    "OP_CALL", "OP_PRIM", "OP_CUT", "OP_NOT", "OP_TRUE", "OP_FAIL", "OP_ALL", "OP_COUNT", "OP_INLINE",
     "build", "unify_head", "compile_entry", "compile_query", "compile_goals", "index_key",
     "is_ground",
 ]
 
 OP_CALL, OP_PRIM, OP_CUT, OP_NOT, OP_TRUE, OP_FAIL, OP_ALL, OP_COUNT, OP_HUSH = range(9)
+# a run of simple primitives compiled to one function (lang.codegen.compile_inline)
+OP_INLINE = 10
 # internal operations the solver pushes for itself
 OP_NOTFAIL, OP_COLLECT = 20, 21
 
@@ -68,10 +70,12 @@ class Goal:
 
     CALL: ``name`` = label, ``args`` = templates.  PRIM: ``fn`` = the primitive's checked
     entry point, ``args`` = templates.  NOT: ``sub`` = goals.  ALL/COUNT: ``sub`` = goals,
-    ``args`` = (template, result) or (result,).
+    ``args`` = (template, result) or (result,).  INLINE: ``sub`` = the PRIM goals it runs,
+    ``fn`` = their generated code ``run(frame, machine) -> bool``.
     """
 
-    __slots__ = ("op", "name", "args", "fn", "sub", "loc", "source", "known", "build")
+    __slots__ = ("op", "name", "args", "fn", "sub", "loc", "source", "known", "build",
+                 "site_kb", "site_gen", "site")
 
     def __init__(self, op: int, name: str = "", args: tuple = (), fn: Callable | None = None,
                  sub: tuple = (), loc: Location | None = None, source: Any = None,
@@ -84,7 +88,15 @@ class Goal:
         self.loc = loc
         self.source = source
         self.known = known
-        if op not in (OP_CALL, OP_PRIM):
+        # a CALL's route, cached by the solver: valid while ``site_kb.generation == site_gen``
+        self.site_kb = None
+        self.site_gen = -1
+        self.site = None
+        if op == OP_INLINE:
+            self.build = None
+            if fn is None:
+                self.fn = compile_inline(list(sub), set(known or ()))
+        elif op not in (OP_CALL, OP_PRIM):
             self.build = None
         elif generate:
             self.build = compile_builder(args, known or frozenset())
@@ -99,7 +111,7 @@ class Goal:
 
 
 def _rebuild_goal(op, name, args, sub, loc, source, known) -> "Goal":
-    fn = None
+    fn = None  # an INLINE goal's code is generated again from ``sub``
     if op == OP_PRIM:
         from .primitives import REGISTRY
         fn = REGISTRY[name].call
@@ -125,6 +137,7 @@ class Clause:
         self.truth = truth
         self.source = source
         self.key0 = key0
+        # match(args, trail, unify, barrier, stamp) -> frame | None  (lang.codegen)
         self.match = compile_head(head, nvars)
 
     def __reduce__(self):  # ``match`` is generated code: generate it again after unpickling
@@ -363,7 +376,41 @@ def compile_goals(goals, scope: _Scope, ids: dict, registry: dict, known: set) -
     out: list[Goal] = []
     for g in goals:
         _compile_goal(g, scope, ids, registry, out, known)
+    if scope.generate and _standard(registry):
+        out = _inline_runs(out)
     return tuple(out)
+
+
+def _standard(registry: dict) -> bool:
+    """Inlined primitives are the standard ones: only inline against the standard registry."""
+    from .primitives.registry import REGISTRY
+    return registry is REGISTRY
+
+
+def _inlinable(g: Goal) -> bool:
+    if g.op != OP_PRIM:
+        return False
+    if g.name == "eq":
+        return True
+    spec = INLINE.get(g.name)
+    return spec is not None and spec[0] == len(g.args)
+
+
+def _inline_runs(goals: list) -> list:
+    """Replace each run of consecutive simple primitives by one INLINE goal (compiled code)."""
+    out: list = []
+    run: list = []
+    for g in goals + [None]:
+        if g is not None and _inlinable(g):
+            run.append(g)
+            continue
+        if run:
+            out.append(Goal(OP_INLINE, run[0].name, sub=tuple(run), loc=run[0].loc,
+                            source=run[0].source, known=run[0].known))
+            run = []
+        if g is not None:
+            out.append(g)
+    return out
 
 
 def _slots_of(templates, into: set) -> None:
@@ -427,15 +474,20 @@ def _compile_prim(g: Prim, scope, ids, registry, known: set) -> Goal:
         op = spec.op
         if op in (OP_TRUE, OP_FAIL, OP_HUSH):
             return Goal(op, g.name, loc=g.loc, source=g)
+        # the result is built before the goal runs: its slots are known inside the goal and after
         if op == OP_ALL:
             tmpl, goal, result = g.args
+            result_t = _template(result, scope, ids)
+            _slots_of((result_t,), known)
+            tmpl_t = _template(tmpl, scope, ids)
             sub = compile_goals((_as_goal(goal, g.loc),), scope, ids, registry, set(known))
-            return Goal(OP_ALL, g.name, (_template(tmpl, scope, ids), _template(result, scope, ids)),
-                        sub=sub, loc=g.loc, source=g)
+            return Goal(OP_ALL, g.name, (tmpl_t, result_t), sub=sub, loc=g.loc, source=g)
         if op == OP_COUNT:
             goal, result = g.args
+            result_t = _template(result, scope, ids)
+            _slots_of((result_t,), known)
             sub = compile_goals((_as_goal(goal, g.loc),), scope, ids, registry, set(known))
-            return Goal(OP_COUNT, g.name, (_template(result, scope, ids),), sub=sub, loc=g.loc, source=g)
+            return Goal(OP_COUNT, g.name, (result_t,), sub=sub, loc=g.loc, source=g)
     args = []
     for i, a in enumerate(g.args):
         if type(a) in (Call, Prim, Cut, Not, Conj):

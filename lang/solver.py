@@ -18,11 +18,12 @@ alternatives, each a tuple of ground arguments (a plain fact) or a :class:`~lang
 """
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Any, Iterator, Protocol
 
 from .clauses import (
-    OP_ALL, OP_CALL, OP_COLLECT, OP_COUNT, OP_CUT, OP_FAIL, OP_HUSH, OP_NOT, OP_NOTFAIL,
+    OP_ALL, OP_CALL, OP_COLLECT, OP_COUNT, OP_CUT, OP_FAIL, OP_HUSH, OP_INLINE, OP_NOT, OP_NOTFAIL,
     OP_PRIM, OP_TRUE, CompiledQuery, Goal, build,
 )
 from .errors import EvaluationError, SeltzerError
@@ -37,6 +38,10 @@ class Knowledge(Protocol):
     def ask(self, label: str, args: list) -> Any:
         """Alternatives for ``#label(args)`` in stable order, or None if no one holds label/arity."""
 
+    # Optional, for speed: ``asker(label, arity)`` returns the function ``args -> alternatives``
+    # (or None) that ``ask`` would use, valid while the attribute ``generation`` is unchanged;
+    # the solver caches it per call site.
+
     def assert_statement(self, label: str, args: tuple) -> None: ...
     def retract_statement(self, label: str, args: tuple) -> tuple | None: ...
     def bundle_statement(self, label: str, args: tuple, n: int) -> None: ...
@@ -50,10 +55,21 @@ class TimeUp(Exception):
     """Raised inside the solver when a query's time to live runs out."""
 
 
-# choicepoint kinds
-_ALTS, _GEN, _RESUME, _BAG = range(4)
+# choicepoint kinds: a list of alternatives (index of the next one), an iterator of them, a
+# primitive's generator, a continuation to resume (negation), a bag of all/count
+_ALTS, _ITER, _GEN, _RESUME, _BAG = range(5)
 _EMPTY = ()
 _CHECK_EVERY = 2048
+# the barrier while a mark() is open: every binding is trailed
+_ALL = 1 << 62
+# choicepoint stamps: one clock for every machine, so variables made by one machine compare
+# soundly with the choicepoints of another (a var can reach a trigger's machine)
+_clock = itertools.count(1)
+
+
+def _no_route(args: list) -> None:
+    """The route of a label no elemental holds."""
+    return None
 
 
 def copy_term(t: Any) -> Any:
@@ -76,12 +92,20 @@ class Machine:
 
     A machine runs one query at a time (:meth:`solve`); triggers and nested console lines
     use machines of their own.
+
+    Conditional trailing: ``barrier`` is the stamp of the newest choicepoint (0 when there is
+    none; everything while a :meth:`mark` is open). A binding is recorded on the trail only
+    when the variable's stamp is below it, i.e. when the variable is older than the newest
+    choicepoint, since only those bindings must be undone when backtracking. With no
+    choicepoint the trail is emptied: memory follows live data, not the number of inferences.
     """
 
     def __init__(self, kb: Knowledge, ttl: float | None = 60.0) -> None:
         self.kb = kb
         self.ttl = ttl
         self.trail: list[Var] = []
+        self.barrier = 0
+        self.clock = 0
         self.inferences = 0
         self.hushed = False
         self.partial = False
@@ -89,23 +113,38 @@ class Machine:
 
     # -- bindings --------------------------------------------------------------------------
     def bind(self, v: Var, t: Any) -> None:
-        """Bind variable ``v`` to ``t``, recording it on the trail."""
+        """Bind variable ``v`` to ``t``, recording it on the trail when a choicepoint may undo it."""
         v.ref = t
-        self.trail.append(v)
+        if v.stamp < self.barrier:
+            self.trail.append(v)
 
     def mark(self) -> int:
-        """The current trail height, to undo back to with :meth:`undo`."""
+        """The current trail height, to undo back to with :meth:`undo`.
+
+        Until the solver next runs, every binding is trailed, so :meth:`undo` undoes all
+        bindings made since the mark."""
+        self.barrier = _ALL
         return len(self.trail)
 
     def undo(self, mark: int) -> None:
         """Unbind every variable bound since ``mark``."""
         trail = self.trail
-        while len(trail) > mark:
-            trail.pop().ref = None
+        if len(trail) > mark:  # undo: unbind what was recorded since the mark
+            for v in trail[mark:]:
+                v.ref = None
+            del trail[mark:]
+
+    def match(self, clause: Any, args: list) -> list | None:
+        """Unify a clause's head with ``args`` (bindings follow the trailing rule); its frame or None."""
+        return clause.match(args, self.trail, self.unify, self.barrier, self.clock)
 
     def unify(self, a: Any, b: Any) -> bool:
-        """Unify two terms, binding variables in place (iterative; no occurs check)."""
+        """Unify two terms, binding variables in place (iterative; no occurs check).
+
+        A compound's arguments are matched in a loop of their own: variables and atoms
+        there are settled at once, only nested structures go on the stack."""
         trail = self.trail
+        barrier = self.barrier
         stack = None
         while True:
             while type(a) is Var:
@@ -122,11 +161,15 @@ class Machine:
                 ta = type(a)
                 tb = type(b)
                 if ta is Var:
+                    if tb is Var and b.stamp > a.stamp:
+                        a, b = b, a  # bind the younger variable: fewer bindings to trail
                     a.ref = b
-                    trail.append(a)
+                    if a.stamp < barrier:
+                        trail.append(a)
                 elif tb is Var:
                     b.ref = a
-                    trail.append(b)
+                    if b.stamp < barrier:
+                        trail.append(b)
                 elif ta is Cons:
                     if tb is not Cons:
                         return False
@@ -137,11 +180,43 @@ class Machine:
                     b = b.head
                     continue
                 elif ta is Compound:
-                    if tb is not Compound or a.name != b.name or len(a.args) != len(b.args):
+                    if tb is not Compound or a.name != b.name:
                         return False
-                    if stack is None:
-                        stack = []
-                    stack.extend(zip(a.args, b.args))
+                    xs = a.args
+                    ys = b.args
+                    if len(xs) != len(ys):
+                        return False
+                    for x, y in zip(xs, ys):
+                        while type(x) is Var:
+                            r = x.ref
+                            if r is None:
+                                break
+                            x = r
+                        while type(y) is Var:
+                            r = y.ref
+                            if r is None:
+                                break
+                            y = r
+                        if x is y:
+                            continue
+                        tx = type(x)
+                        ty = type(y)
+                        if tx is Var:
+                            if ty is Var and y.stamp > x.stamp:
+                                x, y = y, x
+                            x.ref = y
+                            if x.stamp < barrier:
+                                trail.append(x)
+                        elif ty is Var:
+                            y.ref = x
+                            if y.stamp < barrier:
+                                trail.append(y)
+                        elif tx is Cons or tx is Compound:
+                            if stack is None:
+                                stack = []
+                            stack.append((x, y))
+                        elif tx is not ty or tx is Symbol or x != y:
+                            return False
                 elif ta is not tb or ta is Symbol or a != b:
                     return False
             if not stack:
@@ -150,7 +225,7 @@ class Machine:
 
     def unifiable(self, a: Any, b: Any) -> bool:
         """True when ``a`` and ``b`` unify; leaves no bindings behind."""
-        mark = len(self.trail)
+        mark = self.mark()
         ok = self.unify(a, b)
         self.undo(mark)
         return ok
@@ -158,7 +233,7 @@ class Machine:
     # -- solving ---------------------------------------------------------------------------
     def run(self, query: CompiledQuery) -> Iterator[tuple[dict[str, Any], float]]:
         """Solve a compiled query, yielding (named bindings, truth) per solution, lazily."""
-        frame: list = [None] * query.nvars
+        frame: list = [None] * query.nvars + [0]
         names = query.names
         for truth in self.solve(query.goals, frame):
             answer = {}
@@ -175,40 +250,71 @@ class Machine:
         """
         trail = self.trail
         unify = self.unify
-        ask = self.kb.ask
+        kb = self.kb
+        ask = kb.ask
+        routed = hasattr(kb, "asker") and hasattr(kb, "generation")  # call sites cache routes
+        tick = _clock.__next__
         cps: list = []
         truth = 1.0
         steps = 0
         deadline = (time.monotonic() + self.ttl) if self.ttl else None
         FAIL = _EMPTY
+        clock = self.clock      # stamp of frames made now: the clock at this machine's newest push
+        barrier = self.barrier = 0
+        self.clock = clock
 
         cont: Any = (goals, 0, frame, 0, None) if goals else None
         # state for trying alternatives (shared by calls and backtracking into them)
-        alt = it = args = rest = None
+        alt = args = rest = nxt = None
+        alts: Any = None
+        cp_: list | None = None
+        i = 0
         cutb = 0
         trying = False
         if first is not None:
             args, alts = first
-            it = iter(alts)
-            alt = next(it, None)
+            alts = list(alts)
+            i = 0
             rest = cont
-            cutb = 0
             trying = True
-            if alt is None:
-                cont = FAIL
-                trying = False
+            cont = FAIL
 
         try:
             while True:
                 if trying:
-                    # try alternatives ``alt`` (then those left in ``it``) against ``args``
+                    # try the alternatives alts[i:] (a list) or ``alt`` then the rest of ``alts``
+                    # (an iterator) against ``args``. ``cp_`` is this call's choicepoint: pushed
+                    # while another alternative remains, updated in place, dropped before the last
                     trying = False
                     cont = FAIL
-                    while alt is not None:
-                        nxt = next(it, None)
-                        mark = len(trail)
-                        if nxt is not None:
-                            cps.append([_ALTS, mark, truth, it, nxt, args, rest, cutb])
+                    mark = cp_[1] if cp_ is not None else len(trail)
+                    is_list = type(alts) is list
+                    n = len(alts) if is_list else 0
+                    while True:
+                        if is_list:
+                            if i >= n:
+                                break
+                            alt = alts[i]
+                            i += 1
+                            more = i < n
+                        else:
+                            if alt is None:
+                                break
+                            nxt = next(alts, None)
+                            more = nxt is not None
+                        if more:
+                            if cp_ is None:
+                                clock = self.clock = tick()
+                                barrier = self.barrier = clock
+                                cp_ = [_ALTS if is_list else _ITER, mark, truth, clock,
+                                       alts, i if is_list else nxt, args, rest, cutb]
+                                cps.append(cp_)
+                            else:
+                                cp_[5] = i if is_list else nxt
+                        elif cp_ is not None:
+                            cps.pop()  # the last alternative leaves no choicepoint
+                            cp_ = None
+                            barrier = self.barrier = cps[-1][3] if cps else 0
                         if type(alt) is tuple:
                             ok = True
                             for x, y in zip(args, alt):
@@ -221,7 +327,8 @@ class Machine:
                                     continue
                                 if type(x) is Var:
                                     x.ref = y
-                                    trail.append(x)
+                                    if x.stamp < barrier:
+                                        trail.append(x)
                                     continue
                                 tx = type(x)
                                 if tx is not type(y):
@@ -238,24 +345,29 @@ class Machine:
                                 cont = rest
                                 break
                         else:
-                            fr = alt.match(args, trail, unify)
+                            fr = alt.match(args, trail, unify, barrier, clock)
                             if fr is not None:
                                 if alt.truth < truth:
                                     truth = alt.truth
-                                if alt.commit:
+                                if alt.commit and cp_ is not None:
                                     del cps[cutb:]
+                                    barrier = self.barrier = cps[-1][3] if cps else 0
                                 body = alt.body
                                 if body:
                                     cont = (body, 0, fr, cutb, rest)
                                 else:
                                     cont = rest
                                 break
-                        # this alternative failed: undo and drop the choicepoint we pushed for it
-                        while len(trail) > mark:
-                            trail.pop().ref = None
-                        if nxt is not None:
-                            cps.pop()
-                        alt = nxt
+                        # this alternative failed: undo its bindings
+                        if len(trail) > mark:  # undo: unbind what was recorded since the mark
+                            for v in trail[mark:]:
+                                v.ref = None
+                            del trail[mark:]
+                        if not is_list:
+                            alt = nxt
+                    cp_ = None
+                    if not cps and trail:
+                        trail.clear()
 
                 if cont is FAIL:
                     # backtrack to the newest choicepoint
@@ -264,44 +376,56 @@ class Machine:
                             return
                         cp = cps[-1]
                         mark = cp[1]
-                        while len(trail) > mark:
-                            trail.pop().ref = None
+                        if len(trail) > mark:  # undo: unbind what was recorded since the mark
+                            for v in trail[mark:]:
+                                v.ref = None
+                            del trail[mark:]
                         truth = cp[2]
+                        barrier = self.barrier = cp[3]
                         kind = cp[0]
-                        if kind == _ALTS:
-                            cps.pop()
-                            _, _, _, it, alt, args, rest, cutb = cp
+                        if kind == _ALTS or kind == _ITER:
+                            # the call's next alternatives, its choicepoint still in place
+                            _, _, _, _, alts, nxt, args, rest, cutb = cp
+                            if kind == _ALTS:
+                                i = nxt
+                            else:
+                                alt = nxt
+                            cp_ = cp
                             trying = True
                             break
                         if kind == _GEN:
-                            gen = cp[3]
+                            gen = cp[4]
                             try:
                                 got = next(gen, None)
                             except SeltzerError:
                                 cps.pop()
                                 raise
+                            self.barrier = barrier
                             if got is None:
                                 cps.pop()
                                 continue
+                            cont = cp[5]
+                            break
+                        cps.pop()
+                        barrier = self.barrier = cps[-1][3] if cps else 0
+                        if kind == _RESUME:
                             cont = cp[4]
                             break
-                        if kind == _RESUME:
-                            cps.pop()
-                            cont = cp[3]
-                            break
                         # _BAG: the goal of all/count has no more solutions
-                        cps.pop()
-                        _, _, _, bag, result, rest_, is_count = cp
+                        _, _, _, _, bag, result, rest_, is_count = cp
                         value = len(bag) if is_count else make_list(bag)
                         if unify(result, value):
                             cont = rest_
                             break
-                        while len(trail) > mark:
-                            trail.pop().ref = None
+                        if len(trail) > mark:  # undo: unbind what was recorded since the mark
+                            for v in trail[mark:]:
+                                v.ref = None
+                            del trail[mark:]
                     if trying:
                         continue
 
                 if cont is None:
+                    self.clock = clock
                     yield truth
                     cont = FAIL
                     continue
@@ -322,18 +446,59 @@ class Machine:
 
                 if op == OP_CALL:
                     args = g.build(fr)
-                    alts = ask(g.name, args)
-                    if alts is None:
+                    if g.site_kb is kb and g.site_gen == kb.generation:
+                        alts = g.site(args)
+                    elif routed:
+                        g.site_gen = kb.generation
+                        g.site = kb.asker(g.name, len(args)) or _no_route
+                        g.site_kb = kb
+                        alts = g.site(args)
+                    else:
+                        alts = ask(g.name, args)
+                    if type(alts) is list:
+                        n = len(alts)
+                        if n == 1:
+                            # one candidate (first-argument indexing often leaves one): no choicepoint
+                            alt = alts[0]
+                            if type(alt) is not tuple:
+                                fr = alt.match(args, trail, unify, barrier, clock)
+                                if fr is None:
+                                    cont = FAIL
+                                    continue
+                                if alt.truth < truth:
+                                    truth = alt.truth
+                                body = alt.body
+                                cont = (body, 0, fr, len(cps), rest) if body else rest
+                                continue
+                        elif n == 0:
+                            cont = FAIL
+                            continue
+                        i = 0
+                    elif alts is None:
                         self.unknown.add((g.name, len(args)))
                         cont = FAIL
                         continue
-                    it = iter(alts)
-                    alt = next(it, None)
-                    if alt is None:
-                        cont = FAIL
-                        continue
+                    elif type(alts) is not tuple:
+                        alts = iter(alts)
+                        alt = next(alts, None)
+                        if alt is None:
+                            cont = FAIL
+                            continue
+                    else:
+                        alts = list(alts)
+                        i = 0
                     cutb = len(cps)
                     trying = True
+                    continue
+
+                if op == OP_INLINE:
+                    steps += len(g.sub) - 1
+                    if g.fn(fr, self):
+                        cont = rest
+                    else:
+                        cont = FAIL
+                    if self.barrier != barrier:  # a primitive opened a mark
+                        self.barrier = barrier
                     continue
 
                 if op == OP_PRIM:
@@ -345,19 +510,24 @@ class Machine:
                         cont = FAIL
                     else:  # an iterator: one solution per item
                         mark = len(trail)
-                        try:
-                            first_ = next(got, None)
-                        except SeltzerError:
-                            raise
+                        first_ = next(got, None)
                         if first_ is None:
                             cont = FAIL
                         else:
-                            cps.append([_GEN, mark, truth, got, rest])
+                            clock = self.clock = tick()
+                            cps.append([_GEN, mark, truth, clock, got, rest])
+                            barrier = clock
                             cont = rest
+                    if self.barrier != barrier:
+                        self.barrier = barrier
                     continue
 
                 if op == OP_CUT:
-                    del cps[cb:]
+                    if len(cps) > cb:
+                        del cps[cb:]
+                        barrier = self.barrier = cps[-1][3] if cps else 0
+                        if not cps:
+                            trail.clear()  # nothing can undo these bindings any more
                     cont = rest
                     continue
 
@@ -371,13 +541,16 @@ class Machine:
 
                 if op == OP_NOT:
                     # ~G: if G succeeds, cut back past the resume point and fail; else resume
-                    barrier = len(cps)
-                    cps.append([_RESUME, len(trail), truth, rest])
-                    cont = (g.sub, 0, fr, len(cps), ((Goal(OP_NOTFAIL, args=(barrier,)),), 0, fr, barrier, None))
+                    barrier_h = len(cps)
+                    clock = self.clock = tick()
+                    barrier = self.barrier = clock
+                    cps.append([_RESUME, len(trail), truth, clock, rest])
+                    cont = (g.sub, 0, fr, len(cps), ((Goal(OP_NOTFAIL, args=(barrier_h,)),), 0, fr, barrier_h, None))
                     continue
 
                 if op == OP_NOTFAIL:
                     del cps[g.args[0]:]
+                    barrier = self.barrier = cps[-1][3] if cps else 0
                     cont = FAIL
                     continue
 
@@ -389,7 +562,9 @@ class Machine:
                     else:
                         tmpl = None
                         result = build(g.args[0], fr)
-                    cps.append([_BAG, len(trail), truth, bag, result, rest, op == OP_COUNT])
+                    clock = self.clock = tick()
+                    barrier = self.barrier = clock
+                    cps.append([_BAG, len(trail), truth, clock, bag, result, rest, op == OP_COUNT])
                     collect = (Goal(OP_COLLECT, args=(tmpl, bag)),)
                     cont = (g.sub, 0, fr, len(cps), (collect, 0, fr, len(cps), None))
                     continue
@@ -409,4 +584,4 @@ class Machine:
 
         finally:
             self.inferences += steps
-
+            self.clock = clock

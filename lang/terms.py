@@ -99,13 +99,20 @@ class Compound:
 
 
 class Var:
-    """A logic variable. ``ref`` is ``None`` while unbound, else the bound term."""
+    """A logic variable. ``ref`` is ``None`` while unbound, else the bound term.
 
-    __slots__ = ("ref", "name")
+    ``stamp`` says how old the variable is, for conditional trailing (lang.solver): the
+    solver's clock when the clause frame it belongs to was made. A binding needs recording
+    on the trail only when the variable is older than the newest choicepoint; 0, the
+    default, is the oldest age, so variables made outside the solver are always recorded.
+    """
 
-    def __init__(self, name: str | None = None) -> None:
+    __slots__ = ("ref", "name", "stamp")
+
+    def __init__(self, name: str | None = None, stamp: int = 0) -> None:
         self.ref = None
         self.name = name
+        self.stamp = stamp
 
     def __repr__(self) -> str:
         if self.ref is not None:

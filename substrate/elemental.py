@@ -16,9 +16,9 @@ import uuid
 from itertools import islice
 from typing import Any, Iterable, Protocol, runtime_checkable
 
-from lang.clauses import Clause, index_key
+from lang.clauses import _CONS_KEY, Clause, index_key
 from lang.errors import CompileError
-from lang.terms import Symbol, Var, deref
+from lang.terms import Cons, Symbol, Var, deref
 
 __all__ = ["Elemental", "MemoryElemental", "FactElemental", "RuleElemental", "new_guid", "index_positions",
            "index_add", "snapshot"]
@@ -259,8 +259,9 @@ class FactElemental(MemoryElemental):
 class RuleElemental(MemoryElemental):
     """Procedural knowledge: prototypes (and any statements written among them).
 
-    The first argument is always indexed, so a call with a bound first argument only tries
-    the prototypes whose first head argument could match (first-argument indexing).
+    Every argument position where some head has a constant or functor is indexed, so a call
+    only tries the prototypes whose head could match at its most selective bound argument
+    (first-argument indexing, and the best other argument when the first does not decide).
     """
 
     cls = "rules"
@@ -273,9 +274,10 @@ class RuleElemental(MemoryElemental):
     def rebuild_indexes(self) -> None:
         for arity, b in self.buckets.items():
             b.indexes = {}
-            for pos in self.positions:
-                if pos < arity:
-                    b.indexes[pos] = _rule_index(b.entries, pos)
+            for pos in range(arity):
+                index = _rule_index(b.entries, pos)
+                if index is not None:
+                    b.indexes[pos] = index
 
     def asker(self, arity: int):
         b = self.buckets.get(arity)
@@ -326,20 +328,31 @@ def _fact_asker(b: _Bucket):
 
 
 def _rule_asker(b: _Bucket):
-    """First-argument indexing: prototypes whose first head argument could match."""
+    """The prototypes whose head could match: the candidates of the indexed position that
+    leaves fewest (the first argument first; one candidate or none ends the search)."""
     def ask(args):
-        index = b.indexes.get(0)
-        if index is None:
-            return b.entries
-        x = args[0]
-        while type(x) is Var:
-            r = x.ref
-            if r is None:
-                return b.entries
-            x = r
-        tx = type(x)
-        found = index.get(x if (tx is int or tx is str or tx is Symbol) else index_key(x))
-        return index[_WILD] if found is None else found
+        best = None
+        for pos, index in b.indexes.items():
+            x = args[pos]
+            while type(x) is Var:
+                r = x.ref
+                if r is None:
+                    break
+                x = r
+            tx = type(x)
+            if tx is Var:
+                continue
+            if tx is Cons:
+                found = index.get(_CONS_KEY)
+            else:
+                found = index.get(x if (tx is int or tx is str or tx is Symbol) else index_key(x))
+            if found is None:
+                found = index[_WILD]
+            if len(found) < 2:
+                return found
+            if best is None or len(found) < len(best):
+                best = found
+        return b.entries if best is None else best
     return ask
 
 

@@ -153,9 +153,13 @@ def install(sub, definitions: list, file: str = "<text>", loaded: bool = False) 
         compiled = compile_definitions(definitions)
     confine_definitions(sub, compiled, file if loaded else None)
     made = []
+    build = getattr(sub, "build_elemental", build_elemental)
     try:
         for cd in compiled:
-            made.append(build_elemental(cd))
+            made.append(build(cd))
+        for e in made:
+            if hasattr(e, "ready"):  # hosted elsewhere (substrate/cluster/): wait for the builds
+                e.ready()
     except BaseException:
         for e in made:
             getattr(e, "discard", e.close)()   # a store made by this file is removed again

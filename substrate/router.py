@@ -82,6 +82,9 @@ class MergedFacts:
 
 def make_route(els: list, arity: int):
     """The function answering ``label/arity`` goals from these elementals, in order."""
+    if any(getattr(e, "remote", False) for e in els):  # hosted on Ray (substrate/cluster/)
+        from .cluster.remote import remote_route
+        return remote_route(els, arity)
     askers = [e.asker(arity) if hasattr(e, "asker") else e.ask for e in els]
     if len(askers) == 1:
         return askers[0]

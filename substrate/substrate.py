@@ -43,8 +43,11 @@ class PartialAnswer(UserWarning):
 class Substrate:
     """A knowledge base made of elementals; implements the solver's Knowledge interface."""
 
+    default_cluster: Any = None   # what Substrate() uses when given no cluster (tests run suites on Ray)
+
     def __init__(self, *, ttl: float = 60.0, workers: int | None = None,
-                 output: Callable[[str], None] | None = None, trust: bool = False) -> None:
+                 output: Callable[[str], None] | None = None, cluster: Any = None,
+                 trust: bool = False) -> None:
         self.ttl = ttl
         self.trust = trust              # knowledge may touch any path (docs/security.md)
         self.from_knowledge = 0         # > 0 while console.exec runs a line (substrate/paths.py)
@@ -52,6 +55,7 @@ class Substrate:
         self.output: Callable[[str], None] = output or (lambda text: None)
         self.elementals: dict[str, Elemental] = {}      # guid -> elemental, creation order
         self._routes: dict[tuple[str, int], Callable] | None = None
+        self.generation = 0     # bumped whenever routes change: the solver's call-site caches check it
         self._holders: dict[tuple[str, int], list] = {}
         self._anyarity: dict[str, list] = {}
         self._labels: dict[str, list] | None = None
@@ -64,6 +68,12 @@ class Substrate:
         self._console = None
         self._journal: list | None = None
         self.lock = threading.RLock()
+        self.cluster = None        # a substrate.cluster.Cluster: fact and store elementals go there
+        self._owns_cluster = False
+        if cluster is None:
+            cluster = Substrate.default_cluster
+        if cluster is not None and cluster is not False:
+            self.use_cluster(cluster)
         _tune_gc()
 
     # -- transactions: a console line changes everything or nothing ----------------------------
@@ -107,7 +117,11 @@ class Substrate:
 
     # -- elementals ----------------------------------------------------------------------------
     def add(self, elemental: Elemental) -> Elemental:
-        """Install an elemental (it answers queries from now on)."""
+        """Install an elemental (it answers queries from now on). With a cluster, a new fact
+        elemental (a bundle, a first assert) is placed on it."""
+        if self.cluster is not None and type(elemental) is FactElemental \
+                and elemental.properties.get("host") is not Symbol("local"):
+            elemental = self.cluster.adopt(elemental)
         with self.lock:
             self.elementals[elemental.guid] = elemental
             self.changed()
@@ -121,6 +135,29 @@ class Substrate:
         """Forget the routing tables (an elemental was added, dropped, or gained an arity)."""
         self._routes = None
         self._labels = None
+        self.generation += 1
+
+    # -- hosting on a Ray cluster (substrate/cluster/) ---------------------------------------------
+    def use_cluster(self, cluster: Any = True):
+        """Place fact and store elementals on a Ray cluster from now on: a
+        :class:`substrate.cluster.Cluster`, an address (``"auto"``, ``"host:6379"``) or True
+        for a local one (then closed with this substrate)."""
+        from .cluster import Cluster
+        if not isinstance(cluster, Cluster):
+            cluster = Cluster(None if cluster is True else str(cluster))
+            self._owns_cluster = True
+        self.cluster = cluster
+        return cluster
+
+    def build_elemental(self, cd):
+        """Make the elemental of a compiled definition: on the cluster for facts and stores
+        when one is in use (or the definition says ``host = ray``), else in this process."""
+        from .loader import build_elemental
+        from .cluster.placement import placement
+        where = placement(self, cd)
+        if where is None:
+            return build_elemental(cd)
+        return where.place(cd.label, cd.properties, cd.entries, cd.procedural)
 
     def remove(self, guid: str) -> Elemental:
         """Uninstall and close one elemental (closed when the line commits)."""
@@ -223,6 +260,9 @@ class Substrate:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+        if self._owns_cluster and self.cluster is not None:
+            self.cluster.shutdown()
+            self.cluster = None
 
     # -- Knowledge interface (used by the solver and primitives) --------------------------------
     def ask(self, label: str, args: list) -> Iterable | None:
@@ -236,6 +276,17 @@ class Substrate:
             if asker is None:
                 return None
         return asker(args)
+
+    def asker(self, label: str, arity: int) -> Callable | None:
+        """The function answering ``#label`` goals of ``arity`` (args -> alternatives), or None
+        when no elemental holds it; valid while :attr:`generation` stays the same."""
+        routes = self._routes
+        if routes is None:
+            routes = self._build_routes()
+        asker = routes.get((label, arity))
+        if asker is None:
+            asker = self._route_any(label, arity)
+        return asker
 
     def assert_statement(self, label: str, args: tuple) -> None:
         """Add a statement to the newest writable elemental with that label and arity."""
@@ -251,7 +302,7 @@ class Substrate:
             target.tell([entry])
         else:
             _tell_any(target, entry)
-        if isinstance(target, MemoryElemental):
+        if isinstance(target, MemoryElemental) or getattr(target, "remote", False):
             self.journal(lambda: target.forget(entry))
         if type(route) is MergedFacts:
             if route.last is target and type(entry) is tuple:
@@ -282,7 +333,7 @@ class Substrate:
         for e in self.holders(label, len(args)):
             if not getattr(e, "writable", False):
                 continue
-            if isinstance(e, MemoryElemental):
+            if isinstance(e, MemoryElemental) or getattr(e, "remote", False):
                 found = e.retract_entry(args, matches)
                 if found is not None:
                     pos, entry = found
@@ -468,6 +519,12 @@ class Substrate:
         finally:
             self.counters["inferences"] += m.inferences
 
+    def table(self, text: str, ttl: float | None = None):
+        """Solve a query and return all its solutions as a :class:`~substrate.results.QueryTable`
+        (rows and columns, pandas/Arrow/CSV exports, an HTML table in Jupyter)."""
+        from .results import QueryTable
+        return QueryTable.run(self, text, ttl)
+
     def run(self, line: str) -> bool:
         """Run any console line (query or command); output goes to ``self.output``."""
         return self.console.run_line(line)
@@ -518,7 +575,7 @@ def _head_unifies(alt, args: list, m: Machine) -> bool:
     if type(alt) is tuple:
         ok = m.unify(Compound("s", tuple(args)), Compound("s", alt)) if alt else True
     else:
-        ok = alt.match(args, m.trail, m.unify) is not None
+        ok = m.match(alt, args) is not None
     m.undo(mark)
     return ok
 
@@ -538,6 +595,8 @@ def _tell_any(target, clause) -> None:
         b = target._bucket(len(clause.head))
         b.entries.append(clause)
         target.rebuild_indexes()
+    elif getattr(target, "remote", False):
+        target.tell([clause])
     else:
         raise SeltzerError(f"{target.cls} elementals only hold ground statements")
 

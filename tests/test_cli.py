@@ -205,7 +205,7 @@ def test_json_errors_say_where(files):
     assert objs[0]["ok"] is True
     assert objs[1] == {"error": "str.len: argument 1: expected a string or symbol, found 1",
                        "where": f"{rule}:2:17"}
-    assert objs[2]["where"] == "<query>:1:1" and "unfinished input" in objs[2]["error"]
+    assert objs[2]["where"] == "<query>:1:3" and objs[2]["error"] == "'(' is not closed (expected ')')"
     assert objs[3]["where"] == "<query>:1:8" and objs[3]["error"].startswith("unknown escape")
     assert objs[4]["where"] == "<query>:1:1" and objs[4]["error"].startswith("unknown primitive nosuch/1")
     assert objs[5]["error"].startswith("unknown command /nosuch")

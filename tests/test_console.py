@@ -1,5 +1,5 @@
 """The console (substrate/console.py): its pure helpers (is_complete, classify, split_command,
-completions, highlight, format_elapsed) and console transcripts -- input lines and the output
+completions, format_elapsed) and console transcripts -- input lines and the output
 they must print (SPEC §7, §10, §12; STYLE "repl.py" and "Tests")."""
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from lang.terms import Symbol
 from substrate import Substrate
 from substrate.console.commands import COMMANDS
 from substrate.units import format_elapsed
-from substrate.console import (Console, classify, completions, highlight, is_complete,
+from substrate.console import (Console, classify, completions, is_complete,
                                split_command)
+from substrate.console.reader import examine
 
 from kbgen import isolated_home  # noqa: F401  (autouse fixture: HOME in a temporary folder)
 
@@ -40,7 +41,7 @@ COMPLETE = [
     "/load(\"kb/a.kb\")",
     "/load kb/a.kb",
     "/stats",
-    "p { (1); }}",                        # too many closers: complete (the parser reports it)
+    "p { (1); }}",                        # too many closers: already wrong, runs to report it
 ]
 
 INCOMPLETE = [
@@ -50,12 +51,10 @@ INCOMPLETE = [
     "p { (1); // }\n",
     "p { /* } */ ",
     "p { ('}'); ",
-    '"an open string',
     "'an open symbol",
     "/* an open comment",
     "#p(1,",
     "/load(\"a.kb\"",
-    "p { ([1, 2); }",
     '#p("a\\")',                          # the quote is escaped: the string is still open
 ]
 
@@ -68,6 +67,34 @@ def test_is_complete(text):
 @pytest.mark.parametrize("text", INCOMPLETE)
 def test_is_incomplete(text):
     assert not is_complete(text)
+
+
+WRONG = [
+    ('"an open string', 0),               # a string cannot begin an input
+    ("p { ([1, 2); }", 10),               # ')' where ']' must come
+    ("bad { (1, ; }", 10),
+    ("#p(1, ;", 6),
+    ("#p(1) )", 6),
+    ("p { (1); }}", 10),
+    ("@", 0),
+    ('/load("a.kb" x)', 13),
+    ("(a);", 3),
+]
+
+
+@pytest.mark.parametrize("text, at", WRONG)
+def test_already_wrong_input_is_reported_at_the_offending_token(text, at):
+    st = examine(text)
+    assert (st.state, st.at) == ("wrong", at)
+    assert is_complete(text)  # Enter runs it at once, to report the error
+
+
+@pytest.mark.parametrize("text, opened", [
+    ("parent {", 7), ("#p(1, [2", 6), ("#p(\"ab", 3), ("'sym", 0), ("/* c", 0), ('/load("a.kb"', 5),
+    ("#p(1,", 2), ("#a,", None),
+])
+def test_needs_more_says_what_is_open(text, opened):
+    assert examine(text) == ("more", opened, None)
 
 
 @given(st.text(alphabet='ab(){}[]"\' /*\n\\', max_size=30))
@@ -145,33 +172,6 @@ def test_completions_of_primitives():
     assert completions("lst.", LABELS, COMMANDS, REGISTRY) == sorted(p for p in REGISTRY if p.startswith("lst."))
     assert completions("", LABELS, COMMANDS, REGISTRY) == []
     assert completions("sum(1, 2, :x) ", LABELS, COMMANDS, REGISTRY) == []
-
-
-# ---- highlight ----------------------------------------------------------------------------------
-
-CLASSES = {"", "comment", "string", "qsymbol", "command", "call", "variable", "number", "primitive", "operator"}
-
-
-@settings(max_examples=300)
-@given(st.one_of(st.text(max_size=60),
-                 st.text(alphabet='#:/*"\'\\(){}[];,.^!~-_ azAZ09e\n', max_size=60)))
-def test_highlight_pieces_concatenate_back_to_the_input(text):
-    pieces = highlight(text)
-    assert "".join(t for _, t in pieces) == text
-    assert all(k in CLASSES and t for k, t in pieces)
-
-
-def test_highlight_classes():
-    pieces = highlight('#gene.find("GATTACA", :n), sum(1, -2.5, :x) // note')
-    kinds = {t: k for k, t in pieces}
-    assert kinds["#gene.find"] == "call"
-    assert kinds['"GATTACA"'] == "string"
-    assert kinds[":n"] == "variable"
-    assert kinds["sum"] == "primitive"
-    assert kinds["-2.5"] == "number"
-    assert kinds["// note"] == "comment"
-    assert highlight("/load a.kb")[0] == ("command", "/load")
-    assert ("operator", ":-") in highlight("p { (:x) :- #q(:x); }")
 
 
 # ---- format_elapsed ---------------------------------------------------------------------------------
@@ -441,7 +441,7 @@ def test_script_definitions_span_lines_and_failures_are_counted():
     assert "% defined parent (facts, 1) in T" in text
     assert ":x = bob" in text
     assert "error: unknown command /nosuch (try /help)" in text
-    assert out[-1].startswith("error: s.ses:9:1: unfinished input at end of script")
+    assert out[-1].startswith("error: s.ses:9:3: '{' is not closed")
 
 
 def test_json_mode():

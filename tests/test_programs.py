@@ -15,6 +15,8 @@ import pytest
 from substrate import Substrate
 from substrate.console import Console
 
+pytestmark = pytest.mark.usefixtures("hosting")  # every case twice: in-process, then on Ray (conftest)
+
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 _TIMING = re.compile(r" in [0-9]+(?:\.[0-9]+)? (?:ms|s)\b")
 

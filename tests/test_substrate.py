@@ -11,9 +11,10 @@ from lang.printer import show
 from lang.errors import SeltzerError
 from lang.terms import Compound, Symbol, Var
 from substrate import Substrate
-from substrate.elemental import FactElemental
 
 from kbgen import answers, console, isolated_home, shape  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.usefixtures("hosting")  # every test twice: in-process, then on Ray (conftest)
 
 GUID = r"[0-9a-f]{32}"
 
@@ -38,7 +39,7 @@ def test_assert_creates_a_fact_elemental_when_there_is_none():
     kb = Substrate()
     kb.load_text("q { (:x) :- eq(:x, 1); }")
     assert kb.run("assert(q(2)), assert(q(3)), assert(fresh(1, 2))")
-    made = [e for e in kb.elementals.values() if isinstance(e, FactElemental)]
+    made = [e for e in kb.elementals.values() if e.cls == "facts"]
     assert [(e.label, e.count()) for e in made] == [("q", 2), ("fresh", 1)]
     assert [a["x"] for a in kb.query("#q(:x)")] == [1, 2, 3]
 
@@ -111,7 +112,7 @@ def test_bundle_through_a_declared_import(tmp_path, n, sizes):
     assert c.run_line(f'/import.txt("{_lines(tmp_path / "l.txt", n)}", line)'), out
     made = kb.with_label("frag")[1:]
     assert [e.count() for e in made] == sizes
-    assert all(isinstance(e, FactElemental) and e.properties == {"index": 0} for e in made)
+    assert all(e.cls == "facts" and e.properties == {"index": 0} for e in made)
     assert list(kb.query("#frag(1500, :s)")) == ([{"s": "L1500"}] if n > 1500 else [])
     assert len(_asked(kb, 77)) == 1
 
@@ -245,7 +246,7 @@ def test_an_unknown_primitive_loads_nothing(tmp_path):
 
 # ---- commands ------------------------------------------------------------------------------------
 
-def test_peek_list_stats_drop_ttl_outputs():
+def test_peek_list_stats_drop_ttl_outputs(hosting):
     kb, c, out = console()
     kb.load_text("p { index = [0], tag = \"hi\" } { (1, a); (2, b); }\np { (3, c); }\nr { (:x) :- #p(:x, _); }")
     p1, p2 = kb.elemental_ids("p")
@@ -255,6 +256,9 @@ def test_peek_list_stats_drop_ttl_outputs():
     assert out[-1] == f"% {p2} facts p"  # no properties: no braces
     out.clear()
     assert c.run_line("/list")
+    if hosting == "ray":  # hosted fact elementals say where they live; the rule stays here
+        assert all(re.search(r"  @ ray:\d+@\S+$", x) for x in out[:2]) and "@" not in out[2]
+        out[:] = [re.sub(r"  @ ray:\d+@\S+$", "", x) for x in out]
     assert out[0] == f'% {p1}  facts  p  2  {{ index = [0], tag = "hi" }}'
     assert out[1] == f"% {p2}  facts  p  1"
     assert out[2] == f"% {r}  rules  r  1"

@@ -330,7 +330,7 @@ def test_served_over_real_http(generated) -> None:
     thread.start()
     assert started.wait(10)
     server = ready[0]
-    base = f"http://127.0.0.1:{server.server_port}/"
+    base = server.url
     try:
         t = Tome(generated["folder"])
         status, kind, body = _fetch(base + "?seqid=1&xmin=1000&xmax=9192")

@@ -168,6 +168,18 @@ def _save(console, path, which=None):
 
 # ---- importers ----------------------------------------------------------------------------------
 
+@command("export", '/export(path, "query")', 2, 2)
+def _export(console, path, query):
+    """Write the solutions of a query to a CSV file, atomically: a header of the query's variable
+    names, then one line per solution (a symbol by its name, lists and compounds as the language
+    writes them, a `truth` column when some solution is not fully true)."""
+    from ..results import QueryTable
+    p = text_arg("export", 1, path)
+    table = QueryTable.run(console.sub, text_arg("export", 2, query), file="<export>")
+    table.to_csv(p)
+    return f"exported {table.summary()} to {p}"
+
+
 @command("import.txt", "/import.txt(path, label[, max[, flags]])", 2, 4)
 def _import_txt(console, path, label, limit=-1, flags=NIL):
     """Each line of a text file becomes label(n, "line"), n from 0; at most max lines (-1: all).
@@ -258,11 +270,12 @@ def _peek(console, label):
 
 @command("list", "/list | /list(label)", 0, 1)
 def _list(console, label=None):
-    """One row per elemental: GUID, class, label, count, properties."""
+    """One row per elemental: GUID, class, label, count, properties, and where it lives when
+    hosted on a Ray actor (@ ray:host@node)."""
     sub = console.sub
     els = list(sub.elementals.values()) if label is None else _elementals_for(console, text_arg("list", 1, label))
     rows = [f"{e.guid}  {e.cls:<5}  {e.label}  {e.count()}" + (f"  {{ {_props_text(e)} }}" if e.properties else "")
-            for e in els]
+            + (f"  @ {e.where}" if hasattr(e, "where") else "") for e in els]
     rows.append(_plural(len(els), "elemental"))
     return "\n".join(rows)
 
@@ -307,6 +320,16 @@ def _drop(console, which):
     for e in els:
         console.sub.remove(e.guid)
     return f"dropped {_plural(len(els), 'elemental')}"
+
+
+@command("host", "/host(label, ray | local)", 2, 2)
+def _host(console, label, where):
+    """Move a label's fact and store elementals onto Ray actors (ray) or back into this
+    process (local); a dead host's store is reopened from its path. Same GUIDs, same order."""
+    from ..cluster.placement import move
+    lab = text_arg("host", 1, label)
+    n = move(console.sub, lab, text_arg("host", 2, where))
+    return f"moved {_plural(n, 'elemental')} of {lab} to {text_arg('host', 2, where)}"
 
 
 @command("optimize", "/optimize(label)", 1, 1)

@@ -18,53 +18,12 @@ from lang.printer import show
 from lang.terms import Compound, Var
 
 from ..units import format_elapsed
+from .reader import Splitter, is_complete
 
-__all__ = ["Console", "is_complete", "classify", "split_command", "completions", "highlight"]
+__all__ = ["Console", "is_complete", "classify", "split_command", "completions"]
 
 _DEFINITION = re.compile(r"\s*[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*\s*\{")
 _COMMAND = re.compile(r"/([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\s*(.*)\Z", re.S)
-
-
-def _scan_depth(text: str) -> tuple[int, bool]:
-    """Bracket depth at the end of ``text`` (outside strings and comments), and whether a
-    string or block comment is still open."""
-    depth = 0
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == '"' or c == "'":
-            j = i + 1
-            while j < n and text[j] != c:
-                j += 2 if text[j] == "\\" else 1
-            if j >= n:
-                return depth, True
-            i = j + 1
-            continue
-        if c == "/" and i + 1 < n and text[i + 1] == "/":
-            j = text.find("\n", i)
-            i = n if j < 0 else j + 1
-            continue
-        if c == "/" and i + 1 < n and text[i + 1] == "*":
-            j = text.find("*/", i + 2)
-            if j < 0:
-                return depth, True
-            i = j + 2
-            continue
-        if c in "({[":
-            depth += 1
-        elif c in ")}]":
-            depth -= 1
-        i += 1
-    return depth, False
-
-
-def is_complete(text: str) -> bool:
-    """True when ``text`` is a whole console input: brackets balanced, no open string."""
-    if text.lstrip().startswith("/") and not text.lstrip().startswith(("//", "/*")):
-        depth, open_ = _scan_depth(text)
-        return depth <= 0 and not open_
-    depth, open_ = _scan_depth(text)
-    return depth <= 0 and not open_
 
 
 def classify(text: str) -> str:
@@ -92,10 +51,11 @@ def _strip_comments(text: str) -> str:
             return s
 
 
-def split_command(text: str) -> tuple[str, list]:
+def split_command(text: str, file: str = "<command>", first_line: int = 1) -> tuple[str, list]:
     """Split ``/name(args)`` or ``/name word word`` into the name and its argument terms.
 
     In the shell-style form a word that does not read as a term is taken as a string.
+    ``file`` and ``first_line`` say where the text stands, for the location of a syntax error.
     """
     m = _COMMAND.match(text.strip())
     if not m:
@@ -105,12 +65,16 @@ def split_command(text: str) -> tuple[str, list]:
         return name, []
     if rest.startswith("("):
         try:
-            term = parse_term("c" + rest, "<command>")
-        except ParseError as e:  # point at the line as typed, not at the text parsed
-            line = text.strip()
-            shift = len(line) - len(rest) - 1
-            col = (e.where.col if e.where else 1) + shift
-            raise ParseError(e.text, Location("<command>", 1, col), line + "\n" + " " * (col - 1) + "^") from None
+            term = parse_term("c" + rest, file)
+        except ParseError as e:  # point at the text as typed, not at the text parsed
+            typed = text.strip()
+            where = e.where if isinstance(e.where, Location) else Location(file, 1, 1)
+            col = where.col + (len(typed) - len(rest) - 1 if where.line == 1 else 0)
+            line = where.line
+            lead = text[: len(text) - len(text.lstrip())].count("\n")
+            src = typed.split("\n")[line - 1] if line <= typed.count("\n") + 1 else ""
+            raise ParseError(e.text, Location(file, first_line + lead + line - 1, col),
+                             src + "\n" + " " * (col - 1) + "^") from None
         if type(term) is not Compound:
             raise CommandError(f"/{name}: cannot read the arguments {rest!r}")
         return name, list(term.args)
@@ -255,28 +219,34 @@ class Console:
         return ok
 
     def run_script(self, lines: Iterable[str], file: str | None = "<script>") -> int:
-        """Run a script's lines (definitions may span lines); returns the number of failures."""
+        """Run a script's lines as they arrive (an input may span lines; see
+        :class:`~substrate.console.reader.Splitter` for where inputs end and how a mistake is
+        recovered from); returns the number of failures."""
         failures = 0
-        buf: list[str] = []
-        start = 0
-        for n, line in enumerate(lines, 1):
-            if not buf:
-                start = n
-                if not line.strip():
-                    continue
-            buf.append(line.rstrip("\n"))
-            text = "\n".join(buf)
-            if is_complete(text):
-                buf = []
-                if not self.run_line(text, file, start):
-                    failures += 1
+        sp = Splitter(file)
+        for line in lines:
+            for piece in sp.feed(line):
+                failures += not self._run_piece(piece, file)
                 if self.quit:
                     return failures
-        if buf:
-            self.error(ParseError("unfinished input at end of script (unbalanced brackets or an open string)",
-                                  f"{file or '<query>'}:{start}:1"))
-            failures += 1
+        for piece in sp.finish():
+            failures += not self._run_piece(piece, file)
+            if self.quit:
+                break
         return failures
+
+    def run_text(self, text: str, file: str | None = None) -> int:
+        """Run console input that may hold several inputs (a pasted block); returns the number
+        of failures."""
+        return self.run_script(text.split("\n"), file)
+
+    def _run_piece(self, piece, file: str | None) -> bool:
+        if piece.error is None:
+            return self.run_line(piece.text, file, piece.line)
+        if self.echo and not self.json:
+            self.out("?- " + piece.text.strip())
+        self.error(piece.error, piece.text)
+        return False
 
     def run_query(self, text: str) -> bool:
         """Solve a query and print its solutions and the summary line."""
@@ -325,7 +295,8 @@ class Console:
     def run_command(self, text: str) -> bool:
         """Run a /command."""
         from .commands import COMMANDS
-        name, args = split_command(text)
+        file, first = self._where
+        name, args = split_command(text, file or "<command>", first)
         cmd = COMMANDS.get(name)
         if cmd is None:
             import difflib
@@ -345,7 +316,7 @@ class Console:
     def _source(self, text: str) -> str:
         """The input padded with blank lines so that parse locations match the script's lines."""
         file, first = self._where
-        return ("\n" * (first - 1) + text) if file and first > 1 else text
+        return ("\n" * (first - 1) + text) if first > 1 else text
 
     def report(self, message: str, command: str) -> None:
         """Print a command's result message (``% message``, or a JSON object)."""
@@ -367,34 +338,3 @@ def _solution_text(answer: dict, truth: float) -> str:
     if truth < 1.0:
         text += f" := {truth:.2f}"
     return text
-
-
-_HIGHLIGHT = re.compile(r"""
-    (?P<comment>//[^\n]*|/\*(?:.|\n)*?\*/)
-  | (?P<string>"(?:[^"\\]|\\.)*"?)
-  | (?P<qsymbol>'(?:[^'\\]|\\.)*'?)
-  | (?P<command>^\s*/[A-Za-z][A-Za-z0-9_.]*)
-  | (?P<call>\#[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)
-  | (?P<variable>:[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*|\b_\b)
-  | (?P<number>-?\b[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)
-  | (?P<primitive>[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*(?=\())
-  | (?P<operator>:-|:=|\^|!|~)
-""", re.VERBOSE | re.MULTILINE)
-
-
-def highlight(text: str) -> list[tuple[str, str]]:
-    """Split console input into (token class, text) pieces for syntax colouring.
-
-    Classes: comment, string, qsymbol, command, call, variable, number, primitive, operator,
-    and '' for everything else; the pieces concatenate back to ``text``.
-    """
-    out: list[tuple[str, str]] = []
-    pos = 0
-    for m in _HIGHLIGHT.finditer(text):
-        if m.start() > pos:
-            out.append(("", text[pos:m.start()]))
-        out.append((m.lastgroup, m.group()))
-        pos = m.end()
-    if pos < len(text):
-        out.append(("", text[pos:]))
-    return out
