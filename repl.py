@@ -1,6 +1,6 @@
 """seltzer's command line: load files, run scripts and -e lines, or open the interactive console.
 
-    seltzer [FILE.kb|FILE.kbz ...] [--script FILE] [-e LINE]... [--json] [--ttl S] [--workers N]
+    seltzer [FILE.kb|FILE.kbz ...] [--script FILE] [-e LINE]... [--json] [--ttl S] [--workers N] [--ray [ADDRESS]]
     seltzer serve-tome FOLDER [--host H] [--port N] [--cors ORIGIN] [--threads N]
     seltzer check STORE [--quick] [--json]
 
@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
     p.add_argument("--trust", action="store_true",
                    help="let loaded knowledge touch any path (see docs/security.md)")
+    p.add_argument("--ray", nargs="?", const=True, default=None, metavar="ADDRESS",
+                   help="host fact and store elementals on Ray actors: a local Ray instance, or the "
+                        "cluster at ADDRESS (e.g. auto, 10.0.0.5:6379); needs pip install 'seltzer[ray]'")
     return p
 
 
@@ -93,7 +96,12 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(text + "\n")
         sys.stdout.flush()
 
-    sub = Substrate(ttl=args.ttl, workers=args.workers, trust=args.trust)
+    from lang.errors import SeltzerError
+    try:
+        sub = Substrate(ttl=args.ttl, workers=args.workers, cluster=args.ray, trust=args.trust)
+    except SeltzerError as e:  # ray missing or the cluster unreachable
+        print(f"seltzer: {e.message()}", file=sys.stderr)
+        return 2
     interactive = not args.script and not args.lines and sys.stdin.isatty() and sys.stdout.isatty()
     console = Console(sub, out, json_mode=args.json, echo=not interactive, debug=args.debug)
     failures = 0

@@ -5,10 +5,10 @@ Every elemental answers the same small, message-shaped interface (:class:`Elemen
 ``retract``, ``set_property``, ``count``. Nothing else of an elemental is used by the
 substrate's router, so one could live in another process without the solver changing.
 
-In-memory elementals keep, per arity, the entries in written order plus hash indexes:
-* a fact elemental indexes the positions listed in its ``index`` property;
-* a rule elemental always indexes the first argument of its prototypes' heads.
-A goal whose indexed argument is bound reads one bucket; otherwise the whole list.
+A fact elemental keeps its statements in columns (:mod:`substrate.facts`), indexed on the
+positions listed in its ``index`` property. A rule elemental keeps, per arity, its entries in
+written order and always indexes the first argument of its prototypes' heads: a goal whose
+first argument is bound reads one bucket.
 """
 from __future__ import annotations
 
@@ -18,7 +18,10 @@ from typing import Any, Iterable, Protocol, runtime_checkable
 
 from lang.clauses import _CONS_KEY, Clause, index_key
 from lang.errors import CompileError
+from lang.printer import show_entry
 from lang.terms import Cons, Symbol, Var, deref
+
+from .facts import Atoms, Table
 
 __all__ = ["Elemental", "MemoryElemental", "FactElemental", "RuleElemental", "new_guid", "index_positions",
            "index_add", "snapshot"]
@@ -250,10 +253,167 @@ class MemoryElemental:
         pass
 
 
-class FactElemental(MemoryElemental):
-    """Factual knowledge: statements, indexed on the positions of its ``index`` property."""
+class FactElemental:
+    """Factual knowledge, stored column-wise (see :mod:`substrate.facts`): one
+    :class:`~substrate.facts.Table` per arity, indexed on the positions of its ``index``
+    property, strings and symbols interned in one :class:`~substrate.facts.Atoms` table."""
 
     cls = "facts"
+    writable = True
+
+    def __init__(self, label: str, entries: Iterable = (), properties: dict | None = None,
+                 guid: str | None = None) -> None:
+        self.guid = guid or new_guid()
+        self.label = label
+        self.properties = dict(properties or {})
+        self.positions: tuple[int, ...] = (index_positions(self.properties["index"])
+                                           if "index" in self.properties else ())
+        self.atoms = Atoms()
+        self.tables: dict[int, Table] = {}
+        if entries:
+            self.load(entries)
+
+    def load(self, entries: Iterable) -> None:
+        """Add many statements at once (a definition, a bundle, a snapshot)."""
+        by_arity: dict[int, list] = {}
+        for e in entries:
+            a = len(e) if type(e) is tuple else len(e.head)
+            lst = by_arity.get(a)
+            if lst is None:
+                by_arity[a] = [e]
+            else:
+                lst.append(e)
+        for arity, es in by_arity.items():
+            self.table(arity).extend(es)
+
+    def table(self, arity: int) -> Table:
+        """The table of ``arity`` (made empty if there is none)."""
+        t = self.tables.get(arity)
+        if t is None:
+            t = self.tables[arity] = Table(arity, self.atoms, self.positions)
+        return t
+
+    # -- the elemental interface -------------------------------------------------------------
+    def arities(self) -> Iterable[int]:
+        return [a for a, t in self.tables.items() if t.live]
+
+    def ask(self, args: list) -> Iterable:
+        t = self.tables.get(len(args))
+        return t.ask(args) if t is not None else _NOTHING
+
+    def asker(self, arity: int):
+        """A function ``args -> alternatives`` for goals of this arity (what the router calls).
+        It reads the table afresh each time: :meth:`compact` may replace it."""
+        if arity not in self.tables:
+            return None
+        tables = self.tables
+
+        def ask(args):
+            return tables[arity].ask(args)
+        return ask
+
+    def tell(self, statements: list[tuple]) -> None:
+        for s in statements:
+            self.table(len(s)).append(s)
+
+    def tell_entry(self, entry: Any) -> tuple:
+        """Add one statement or clause; return the token :meth:`untell` takes."""
+        t = self.table(len(entry) if type(entry) is tuple else len(entry.head))
+        return t.arity, t.append(entry), t.serial
+
+    def _current(self, token) -> tuple[Table | None, int]:
+        """The table and row an undo token names, or (None, -1) if the table was compacted."""
+        arity, r, serial = token
+        t = self.tables.get(arity)
+        return (t, r) if t is not None and t.serial == serial else (None, -1)
+
+    def untell(self, token: tuple) -> None:
+        """Undo :meth:`tell_entry` (undos run newest first)."""
+        t, r = self._current(token)
+        if t is not None:
+            t.drop_last(r)
+
+    def retract(self, args: tuple, matches) -> bool:
+        return self.retract_entry(args, matches) is not None
+
+    def retract_entry(self, args: tuple, matches) -> tuple[Any, Any] | None:
+        """Remove the first statement that ``matches``; return (token, statement) or None.
+        The token (plain data: arity, row, table serial) is what :meth:`restore` takes.
+        Calls already enumerating the table still see it (the logical update view)."""
+        t = self.tables.get(len(args))
+        if t is None:
+            return None
+        found = t.find(list(args), matches)
+        if found is None:
+            return None
+        r, e = found
+        t.kill(r)
+        return (t.arity, r, t.serial), e
+
+    def restore(self, token: tuple, entry: Any) -> None:
+        """Put a retracted statement back where it was (undo of a retract)."""
+        t, r = self._current(token)
+        if t is not None:
+            t.revive(r)
+        else:  # compacted since (never inside a transaction): keep the statement at least
+            self.table(token[0]).append(entry)
+
+    def forget(self, entry: Any) -> None:
+        """Remove the newest statement equal to ``entry`` (undo of an assert by value)."""
+        t = self.tables.get(len(entry) if type(entry) is tuple else len(entry.head))
+        if t is None:
+            return
+        dead = t.dead
+        for r in range(t.n - 1, t.first_live - 1, -1):
+            if r in dead:
+                continue
+            e = t.entry(r)
+            if e is entry or (type(e) is tuple and type(entry) is tuple and e == entry) \
+                    or (type(e) is not tuple and type(entry) is not tuple
+                        and show_entry(e.source) == show_entry(entry.source)):
+                t.drop_last(r)
+                return
+
+    def compact(self) -> bool:
+        """Drop retracted rows when they outnumber the live ones; True if a table changed.
+        Only between transactions: an undo must find rows where it left them."""
+        changed = False
+        for arity, t in list(self.tables.items()):
+            if len(t.dead) > max(1024, t.live):
+                self.tables[arity] = t.compacted()
+                changed = True
+        return changed
+
+    def count(self) -> int:
+        return sum(t.live for t in self.tables.values())
+
+    def entries(self) -> list:
+        """Every statement, arity by arity, in written order (for saving)."""
+        out = []
+        for t in self.tables.values():
+            out.extend(t.entries())
+        return out
+
+    def index_keys(self, arity: int, pos: int) -> list | None:
+        """The keys (:func:`lang.clauses.index_key` values) held at an indexed position, for
+        merging several elementals' indexes; None if ``pos`` is not indexed."""
+        t = self.tables.get(arity)
+        if t is None:
+            return []
+        ix = t.indexes.get(pos)
+        if ix is None or t.cols[pos] is None:
+            return None if ix is None else []
+        return ix.keys_held(self.atoms)
+
+    def set_property(self, name: str, value: Any) -> None:
+        self.properties[name] = value
+        if name == "index":
+            self.positions = index_positions(value)
+            for t in self.tables.values():
+                t.reindex(self.positions)
+
+    def close(self) -> None:
+        pass
 
 
 class RuleElemental(MemoryElemental):

@@ -1,98 +1,186 @@
 """Routing: the function that answers ``#label(args)`` goals of one arity.
 
-A label held by one elemental is answered by that elemental's asker; by several fact
-elementals, through their indexes merged into one (:class:`MergedFacts`); by several
-in-memory elementals, by concatenating their answers; otherwise (stores, tomes) by asking
-each in creation order, lazily.
+The elementals holding a label/arity are taken in creation order and cut into runs: each run
+of consecutive fact elementals is answered through their indexes merged into one
+(:class:`MergedFacts`), every other elemental (rules, stores, tomes) by its own asker. One
+part is the route itself; several in-memory parts are asked in turn and their answers
+concatenated; parts that include a store or tome are asked lazily, in order.
+
+A route is built from the elementals of its own label only, and grows in place when a fact
+elemental is installed after it (:meth:`MergedFacts.add`), so the cost of a query or an
+installation never depends on how many elementals other labels have.
 """
 from __future__ import annotations
+
+from bisect import insort
+from itertools import chain
 
 from lang.clauses import index_key
 from lang.terms import Var
 
-from .elemental import FactElemental, MemoryElemental, index_add, snapshot
+from .elemental import FactElemental, MemoryElemental
 
-__all__ = ["MergedFacts", "make_route"]
+__all__ = ["MergedFacts", "make_route", "MERGE_MAX"]
+
+MERGE_MAX = 4_000_000  # a merged index over more rows than this is not built: each is asked
 
 
 class MergedFacts:
-    """The route of a label held by several fact elementals: their indexes merged into one.
+    """The route of a run of fact elementals: which of them hold each key, per position.
 
-    A goal with a bound indexed argument costs one dict lookup instead of one per elemental
-    (the spec's fan-out bar: 22 elementals within 2x of one). Built lazily on first use;
-    the substrate drops it (by rebuilding routes) whenever the elementals change, except
-    for statements appended to the newest one, which :meth:`appended` adds in place.
+    A goal with a bound indexed argument asks only the elementals that hold its key (one
+    dict lookup, then each such elemental's own index), so 22 or 20,000 bundles of one
+    label answer like one elemental. Keys may outlive retracted statements (an elemental
+    asked for nothing answers nothing). Built per position on first use; kept up to date
+    by :meth:`add` (a new elemental) and :meth:`appended` (a new statement).
     """
 
-    __slots__ = ("els", "arity", "last", "positions", "merged", "everything")
+    __slots__ = ("els", "arity", "askers", "ordinal", "positions", "merged", "always")
 
     def __init__(self, els: list, arity: int) -> None:
-        self.els = els
+        self.els: list = []
         self.arity = arity
-        self.last = els[-1]
+        self.askers: list = []
+        self.ordinal: dict[str, int] = {}
         common = None
         for e in els:
             ps = {p for p in e.positions if p < arity}
             common = ps if common is None else common & ps
         self.positions = sorted(common or ())
-        self.merged: dict[int, dict] | None = None
-        self.everything: list | None = None
+        self.merged: dict[int, dict | None] = {}
+        self.always: list[int] = []   # elementals holding clauses: asked for every key
+        for e in els:
+            self.add(e)
 
-    def _build(self) -> None:
-        self.everything = [x for e in self.els for x in e.buckets[self.arity].entries]
-        merged = {}
-        for pos in self.positions:
-            index: dict = {}
-            for e in self.els:
-                part = e.buckets[self.arity].indexes.get(pos)
-                if part is None:
-                    break
-                for k, lst in part.items():
-                    have = index.get(k)
-                    if have is None:
-                        index[k] = list(lst)
-                    else:
-                        have.extend(lst)
-            else:
-                merged[pos] = index
-        self.merged = merged
+    def add(self, e: FactElemental) -> None:
+        """Take in an elemental installed after the others."""
+        j = len(self.els)
+        self.els.append(e)
+        self.askers.append(e.asker(self.arity))
+        self.ordinal[e.guid] = j
+        self.positions = [p for p in self.positions if p in e.positions]
+        t = e.tables.get(self.arity)
+        if t is not None and t.wild:
+            self.always.append(j)
+        for pos in list(self.merged):
+            if pos not in self.positions:
+                del self.merged[pos]
+                continue
+            index = self.merged[pos]
+            if index is None:
+                continue
+            keys = e.index_keys(self.arity, pos)
+            if keys is None:
+                self.merged[pos] = None
+                continue
+            for k in keys:
+                lst = index.get(k)
+                if lst is None:
+                    index[k] = [j]
+                elif lst[-1] != j:
+                    lst.append(j)
 
-    def appended(self, entry: tuple) -> None:
-        """Add a statement just appended to the newest elemental."""
-        if self.merged is None:
+    def appended(self, e: FactElemental, entry) -> None:
+        """Note a statement just added to elemental ``e`` of this run."""
+        j = self.ordinal.get(e.guid)
+        if j is None:
             return
-        self.everything.append(entry)
+        if type(entry) is not tuple:
+            if j not in self.always:
+                insort(self.always, j)
+            return
         for pos, index in self.merged.items():
-            index_add(index, entry, pos)
+            if index is None:
+                continue
+            k = index_key(entry[pos])
+            lst = index.get(k)
+            if lst is None:
+                index[k] = [j]
+            elif lst[-1] != j:
+                if j not in lst:
+                    insort(lst, j)
+
+    def build(self, pos: int) -> dict | None:
+        """The merged index of ``pos`` (None when too large to be worth it)."""
+        if sum(e.count() for e in self.els) > MERGE_MAX:
+            self.merged[pos] = None
+            return None
+        index: dict = {}
+        for j, e in enumerate(self.els):
+            keys = e.index_keys(self.arity, pos)
+            if keys is None:
+                index = None
+                break
+            for k in keys:
+                lst = index.get(k)
+                if lst is None:
+                    index[k] = [j]
+                elif lst[-1] != j:
+                    lst.append(j)
+        self.merged[pos] = index
+        return index
 
     def __call__(self, args: list):
-        if self.merged is None:
-            self._build()
-        for pos, index in self.merged.items():
+        askers = self.askers
+        for pos in self.positions:
             x = args[pos]
             while type(x) is Var:
                 r = x.ref
                 if r is None:
                     break
                 x = r
-            if type(x) is not Var:
-                return snapshot(index.get(index_key(x), ()))
-        return snapshot(self.everything)
+            if type(x) is Var:
+                continue
+            index = self.merged.get(pos, False)
+            if index is False:
+                index = self.build(pos)
+            if index is None:
+                break
+            js = index.get(index_key(x), ())
+            if self.always:
+                js = sorted(set(js).union(self.always))
+            if len(js) == 1:
+                return askers[js[0]](args)
+            out: list = []
+            for j in js:
+                found = askers[j](args)
+                if found:
+                    out += found
+            return out
+        return chain.from_iterable([a(args) for a in askers])
 
 
 def make_route(els: list, arity: int):
-    """The function answering ``label/arity`` goals from these elementals, in order."""
+    """The function answering ``label/arity`` goals from these elementals, in order, and
+    the MergedFacts among its parts (which the substrate keeps up to date)."""
     if any(getattr(e, "remote", False) for e in els):  # hosted on Ray (substrate/cluster/)
         from .cluster.remote import remote_route
-        return remote_route(els, arity)
-    askers = [e.asker(arity) if hasattr(e, "asker") else e.ask for e in els]
-    if len(askers) == 1:
-        return askers[0]
-    if all(type(e) is FactElemental for e in els):
-        return MergedFacts(els, arity)
-    if all(isinstance(e, MemoryElemental) for e in els):
-        return _gather(askers)
-    return _fan_out(askers)
+        return remote_route(els, arity), []
+    parts: list = []
+    merges: list = []
+    run: list = []
+
+    def flush() -> None:
+        if len(run) == 1:
+            parts.append(run[0].asker(arity))
+        elif run:
+            m = MergedFacts(run, arity)
+            merges.append(m)
+            parts.append(m)
+        run.clear()
+
+    for e in els:
+        if type(e) is FactElemental:
+            run.append(e)
+            continue
+        flush()
+        parts.append(e.asker(arity) if hasattr(e, "asker") else e.ask)
+    flush()
+    if len(parts) == 1:
+        return parts[0], merges
+    if all(type(e) is FactElemental or isinstance(e, MemoryElemental) for e in els):
+        return _gather(parts), merges
+    return _fan_out(parts), merges
 
 
 def _gather(askers: list):

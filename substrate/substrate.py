@@ -54,11 +54,16 @@ class Substrate:
         self.workers = workers if workers else max(1, (os.cpu_count() or 2) // 2)
         self.output: Callable[[str], None] = output or (lambda text: None)
         self.elementals: dict[str, Elemental] = {}      # guid -> elemental, creation order
-        self._routes: dict[tuple[str, int], Callable] | None = None
-        self.generation = 0     # bumped whenever routes change: the solver's call-site caches check it
+        # routing, built per label on demand and kept up to date as elementals are added
+        self._routes: dict[tuple[str, int], Callable | None] = {}
+        self.generation = 0     # bumped whenever a route is replaced: the solver's call-site caches check it
         self._holders: dict[tuple[str, int], list] = {}
-        self._anyarity: dict[str, list] = {}
+        self._merges: dict[tuple[str, int], list] = {}
+        self._route_arities: dict[str, set] = {}
         self._labels: dict[str, list] | None = None
+        self._label_index: dict[str, Any] = {}
+        self._flushers: list = []                       # elementals with pending writes (stores)
+        self._touched: set = set()                      # fact elementals retracted from this line
         self._pending: dict[str, list] = {}             # label -> [n, [statements]]
         self._triggers: deque = deque()
         self._settling = False
@@ -91,12 +96,16 @@ class Substrate:
         for item in journal or ():
             if item[0] == "close" or item[0] == "commit":
                 (item[1].close if item[0] == "close" else item[1])()
+        touched, self._touched = self._touched, set()
+        for e in touched:
+            e.compact()
 
     def rollback(self) -> None:
         """Undo every in-memory change made since :meth:`begin`; drop pending work."""
         journal, self._journal = self._journal, None
         self._triggers.clear()
         self._pending.clear()
+        self._touched.clear()
         for item in reversed(journal or ()):
             if item[0] == "undo":
                 try:
@@ -124,18 +133,73 @@ class Substrate:
             elemental = self.cluster.adopt(elemental)
         with self.lock:
             self.elementals[elemental.guid] = elemental
-            self.changed()
+            self._installed(elemental)
         if hasattr(elemental, "attach"):
             elemental.attach(self)
         self.journal(lambda: (self.elementals.pop(elemental.guid, None),
                               getattr(elemental, "discard", elemental.close)()))
         return elemental
 
-    def changed(self) -> None:
-        """Forget the routing tables (an elemental was added, dropped, or gained an arity)."""
-        self._routes = None
-        self._labels = None
+    def changed(self, label: str | None = None) -> None:
+        """Forget the routes of ``label`` (or of every label): an elemental was dropped, an
+        index changed, or an elemental gained or lost an arity. They are rebuilt on demand."""
+        if label is None:
+            self._routes = {}
+            self._holders = {}
+            self._merges = {}
+            self._route_arities = {}
+            self._labels = None
+            self._label_index = {}
+            self._flushers = [e for e in self.elementals.values() if hasattr(e, "flush")]
+            self.generation += 1
+            return
+        self._label_index.pop(label, None)
+        for arity in self._route_arities.pop(label, ()):
+            self._drop_route((label, arity))
+
+    def _drop_route(self, key: tuple[str, int]) -> None:
         self.generation += 1
+        self._routes.pop(key, None)
+        self._holders.pop(key, None)
+        self._merges.pop(key, None)
+
+    def _installed(self, e: Elemental) -> None:
+        """Bring the routing up to date with a newly added elemental: O(1) in the number of
+        elementals (a run of fact elementals takes the new one into its merged index)."""
+        label = e.label
+        if self._labels is not None:
+            self._labels.setdefault(label, []).append(e)
+        if hasattr(e, "flush"):
+            self._flushers.append(e)
+        if label in self._label_index and self._label_index[label] is _NO_INDEX and "index" in e.properties:
+            self._label_index[label] = e.properties["index"]
+        arities = self._route_arities.get(label)
+        if not arities:
+            return
+        ar = e.arities()
+        if ar is None:
+            self.changed(label)
+            return
+        for arity in list(ar):
+            if arity not in arities:
+                continue
+            key = (label, arity)
+            route = self._routes.get(key)
+            holders = self._holders.get(key)
+            if type(e) is FactElemental and holders:
+                if type(route) is MergedFacts and len(route.els) == len(holders):
+                    route.add(e)
+                    holders.append(e)
+                    continue
+                if len(holders) == 1 and type(holders[0]) is FactElemental:
+                    m = MergedFacts([holders[0], e], arity)
+                    self.generation += 1
+                    self._routes[key] = m
+                    self._merges[key] = [m]
+                    holders.append(e)
+                    continue
+            self._drop_route(key)
+            arities.discard(arity)
 
     # -- hosting on a Ray cluster (substrate/cluster/) ---------------------------------------------
     def use_cluster(self, cluster: Any = True):
@@ -157,7 +221,7 @@ class Substrate:
         where = placement(self, cd)
         if where is None:
             return build_elemental(cd)
-        return where.place(cd.label, cd.properties, cd.entries, cd.procedural)
+        return where.place(cd.label, cd.properties, cd.entries, cd.procedural, where=cd.where)
 
     def remove(self, guid: str) -> Elemental:
         """Uninstall and close one elemental (closed when the line commits)."""
@@ -165,6 +229,7 @@ class Substrate:
             order = list(self.elementals)
             e = self.elementals.pop(guid)
             self.changed()
+            self._flushers = [x for x in self._flushers if x is not e]
         if self._journal is None:
             e.close()
         else:
@@ -192,57 +257,53 @@ class Substrate:
         self.with_label("")
         return list(self._labels)
 
-    def _build_routes(self) -> dict:
-        """(label, arity) -> the function answering such goals (one elemental, or a fan-out).
-
-        Elementals whose ``arities()`` is None (stores) answer every arity of their label:
-        they join each route of the label, and routes for other arities are made on demand.
-        """
-        holders: dict[tuple[str, int], list] = {}
-        anyarity: dict[str, list] = {}
-        for e in self.elementals.values():
+    def _route(self, label: str, arity: int):
+        """Build (and keep) the route of ``label/arity`` from the elementals holding that
+        label: those with that arity, and those answering any arity (stores), in creation
+        order. None when no elemental holds it. Costs O(elementals of ``label``)."""
+        key = (label, arity)
+        holders = []
+        for e in self.with_label(label):
             ar = e.arities()
-            if ar is None:
-                anyarity.setdefault(e.label, []).append(e)
-                continue
-            for arity in ar:
-                holders.setdefault((e.label, arity), []).append(e)
-        if anyarity:
-            order = {g: i for i, g in enumerate(self.elementals)}
-            for key, els in holders.items():
-                extra = anyarity.get(key[0])
-                if extra:
-                    els.extend(extra)
-                    els.sort(key=lambda e: order[e.guid])
-        self._anyarity = anyarity
-        self._holders = holders
-        self._routes = {key: make_route(els, key[1]) for key, els in holders.items()}
-        return self._routes
-
-    def _route_any(self, label: str, arity: int):
-        """Route a goal whose arity only any-arity elementals (stores) may hold."""
-        els = self._anyarity.get(label)
-        if not els:
+            if ar is None or arity in ar:
+                holders.append(e)
+        self._route_arities.setdefault(label, set()).add(arity)
+        if not holders:
+            self._routes[key] = None
+            self._holders[key] = holders
             return None
-        self._holders[(label, arity)] = list(els)
-        route = self._routes[(label, arity)] = make_route(els, arity)
+        route, merges = make_route(holders, arity)
+        if self.cluster is not None:  # rules with ``near = label`` run on the label's hosts
+            from .cluster.near import near_route
+            route = near_route(self, label, arity, holders, route)
+        self._routes[key] = route
+        self._holders[key] = holders
+        if merges:
+            self._merges[key] = merges
         return route
 
     def prepare(self, label: str) -> None:
         """Build ``label``'s routes and merged indexes now (after /poke), not on the next query."""
-        routes = self._routes if self._routes is not None else self._build_routes()
-        for (lab, _arity), route in routes.items():
-            if lab == label and type(route) is MergedFacts and route.merged is None:
-                route._build()
+        arities = set()
+        for e in self.with_label(label):
+            ar = e.arities()
+            if ar is not None:
+                arities.update(ar)
+        for arity in arities:
+            key = (label, arity)
+            if key not in self._routes:
+                self._route(label, arity)
+            for m in self._merges.get(key, ()):
+                for pos in m.positions:
+                    if pos not in m.merged:
+                        m.build(pos)
 
     def holders(self, label: str, arity: int) -> list:
         """The elementals answering ``label/arity`` goals, in creation order."""
-        if self._routes is None:
-            self._build_routes()
-        found = self._holders.get((label, arity))
-        if found is None:
-            return list(self._anyarity.get(label, ()))
-        return found
+        key = (label, arity)
+        if key not in self._routes:
+            self._route(label, arity)
+        return self._holders[key]
 
     def executor(self) -> ThreadPoolExecutor:
         """The substrate's thread pool for searches that release the GIL (store, tome)."""
@@ -267,12 +328,12 @@ class Substrate:
     # -- Knowledge interface (used by the solver and primitives) --------------------------------
     def ask(self, label: str, args: list) -> Iterable | None:
         """Alternatives for ``#label(args)`` from every elemental holding it, in creation order."""
-        routes = self._routes
-        if routes is None:
-            routes = self._build_routes()
-        asker = routes.get((label, len(args)))
+        key = (label, len(args))
+        asker = self._routes.get(key)
         if asker is None:
-            asker = self._route_any(label, len(args))
+            if key in self._routes:
+                return None
+            asker = self._route(label, len(args))
             if asker is None:
                 return None
         return asker(args)
@@ -280,12 +341,10 @@ class Substrate:
     def asker(self, label: str, arity: int) -> Callable | None:
         """The function answering ``#label`` goals of ``arity`` (args -> alternatives), or None
         when no elemental holds it; valid while :attr:`generation` stays the same."""
-        routes = self._routes
-        if routes is None:
-            routes = self._build_routes()
-        asker = routes.get((label, arity))
-        if asker is None:
-            asker = self._route_any(label, arity)
+        key = (label, arity)
+        asker = self._routes.get(key)
+        if asker is None and key not in self._routes:
+            asker = self._route(label, arity)
         return asker
 
     def assert_statement(self, label: str, args: tuple) -> None:
@@ -295,22 +354,28 @@ class Substrate:
         target = self._writable(label, arity)
         if target is None:
             target = self.add(FactElemental(label))
+        key = (label, arity)
+        if type(target) is FactElemental:
+            t = target.tables.get(arity)
+            had = t is not None and t.live > 0
+            token = target.tell_entry(entry)
+            self.journal(lambda: target.untell(token))
+            if not had:
+                self._drop_route(key)
+            else:
+                for m in self._merges.get(key, ()):
+                    m.appended(target, entry)
+            return
         ar = target.arities()
         new_arity = ar is not None and arity not in ar
-        route = self._routes.get((label, arity)) if self._routes is not None else None
         if type(entry) is tuple:
             target.tell([entry])
         else:
             _tell_any(target, entry)
-        if isinstance(target, MemoryElemental) or getattr(target, "remote", False):
+        if getattr(target, "remote", False):
             self.journal(lambda: target.forget(entry))
-        if type(route) is MergedFacts:
-            if route.last is target and type(entry) is tuple:
-                route.appended(entry)  # the newest elemental is last: merged order still holds
-            else:
-                self.changed()
-        elif new_arity or type(entry) is not tuple:
-            self.changed()
+        if new_arity or type(entry) is not tuple:
+            self.changed(label)
 
     def _writable(self, label: str, arity: int):
         for e in reversed(self.with_label(label)):
@@ -330,21 +395,36 @@ class Substrate:
         def matches(entry) -> bool:
             return m.unifiable(goal, _entry_term(entry))
 
-        for e in self.holders(label, len(args)):
+        arity = len(args)
+        for e in self.holders(label, arity):
             if not getattr(e, "writable", False):
                 continue
-            if isinstance(e, MemoryElemental) or getattr(e, "remote", False):
+            if type(e) is FactElemental:
+                found = e.retract_entry(args, matches)
+                if found is not None:
+                    token, entry = found
+                    if self._journal is not None:
+                        self.journal(lambda e=e, token=token, entry=entry: e.restore(token, entry))
+                        self._touched.add(e)
+                    else:
+                        e.compact()
+                    t = e.tables.get(arity)
+                    if t is None or not t.live:
+                        self.changed(label)  # it no longer holds label/arity
+                    term = _entry_term(entry)
+                    return term.args if type(term) is Compound else ()
+            elif getattr(e, "remote", False):
                 found = e.retract_entry(args, matches)
                 if found is not None:
                     pos, entry = found
                     self.journal(lambda e=e, pos=pos, entry=entry: e.restore(pos, entry))
-                    self.changed()
+                    self.changed(label)
                     term = _entry_term(entry)
                     return term.args if type(term) is Compound else ()
             else:
                 removed = e.retract(args, matches)
                 if removed is not None and removed is not False:
-                    self.changed()
+                    self.changed(label)
                     return removed if type(removed) is tuple else tuple(args)
         return None
 
@@ -362,12 +442,15 @@ class Substrate:
 
     def install_bundle(self, label: str, stmts: list) -> None:
         """Make a fact elemental of ``stmts``, copying the ``index`` of the label's elementals."""
-        props = {}
-        for e in self.with_label(label):
-            if "index" in e.properties:
-                props["index"] = e.properties["index"]
-                break
-        self.add(FactElemental(label, stmts, props))
+        index = self._label_index.get(label, _UNKNOWN)
+        if index is _UNKNOWN:
+            index = _NO_INDEX
+            for e in self.with_label(label):
+                if "index" in e.properties:
+                    index = e.properties["index"]
+                    break
+            self._label_index[label] = index
+        self.add(FactElemental(label, stmts, {} if index is _NO_INDEX else {"index": index}))
 
     def flush_bundles(self) -> None:
         """Turn every pending bundle remainder into a fact elemental."""
@@ -418,9 +501,8 @@ class Substrate:
                                           f"trigger rules; the line is undone")
             if flush:
                 self.flush_bundles()
-                for e in list(self.elementals.values()):
-                    if hasattr(e, "flush"):
-                        e.flush()
+                for e in list(self._flushers):
+                    e.flush()
         finally:
             self._settling = False
 
@@ -590,8 +672,11 @@ def _entry_term(entry) -> Any:
 
 
 def _tell_any(target, clause) -> None:
-    """Store a non-ground or weighted statement (a Clause) in an in-memory elemental."""
-    if isinstance(target, MemoryElemental):
+    """Store a non-ground or weighted statement (a Clause) in an elemental other than a fact
+    elemental: only in-memory ones can hold it."""
+    if type(target) is FactElemental:
+        target.tell_entry(clause)
+    elif isinstance(target, MemoryElemental):
         b = target._bucket(len(clause.head))
         b.entries.append(clause)
         target.rebuild_indexes()
@@ -599,6 +684,10 @@ def _tell_any(target, clause) -> None:
         target.tell([clause])
     else:
         raise SeltzerError(f"{target.cls} elementals only hold ground statements")
+
+
+_UNKNOWN = object()   # _label_index: not looked up yet
+_NO_INDEX = object()  # _label_index: no elemental of the label has an index
 
 
 def _tune_gc() -> None:

@@ -9,7 +9,8 @@ import re
 
 import pytest
 
-from lang.errors import CompileError
+from lang.errors import ArgumentError, CompileError, EvaluationError
+from lang.terms import Symbol
 from substrate import Substrate
 from substrate.cluster import ClusterError, is_remote
 from substrate.cluster.host import PAGE
@@ -144,3 +145,68 @@ def test_a_dead_actor_is_named_the_rest_works_and_the_data_comes_back(kb, ray_cl
     assert [a["x"] for a in kb.query("#s(:x)")] == [5]
     with pytest.raises(ClusterError, match="unavailable"):
         p.entries()  # the old proxy stays dead
+
+
+NEAR_KB = """
+frag { index = 0 } { (1, "GATTACAGGA"); (2, "TTTTGATTAC"); (3, "ACCCCCCCCC"); }
+seq.get { (:id, :s) :- #frag(:id, :s); }
+hit { (:motif, :name, :id) :- #gene(:name, :id), #seq.get(:id, :s), str.find(:s, :motif, _);
+      (:motif, :name, :id) :- #gene(:name, :id), ~#seq.get(:id, _), eq(:motif, none); }
+"""
+GENES_A = "gene { (a, 1); (b, 2); (c, 9); }"
+GENES_B = "gene { (d, 3); (e, 1); (f, 2) := 0.5; }"
+
+
+def test_a_near_rule_runs_on_the_shards_hosts_with_the_in_process_answers(kb, ray_cluster):
+    here = Substrate()
+    for k in (here, kb):
+        k.load_text(NEAR_KB)
+    here.load_text(GENES_A + "\n" + GENES_B)
+    a = kb.cluster.place("gene", {}, [(Symbol(n), i) for n, i in [("a", 1), ("b", 2), ("c", 9)]], slot=0)
+    b = kb.cluster.place("gene", {}, [], slot=1)
+    kb.add(a.ready())
+    kb.add(b.ready())
+    assert kb.run("assert(gene(d, 3)), assert(gene(e, 1))")
+    kb.load_text("gene { (f, 2) := 0.5; }")  # a third shard, wherever it lands
+    assert [e.host.slot for e in kb.elementals.values() if e.label == "gene"][:2] == [0, 1]
+    for goal in ['#hit("GATTAC", :n, :i)', '#hit(none, :n, :i)', '#hit("CCC", e, :i)', "#hit(\"TTT\", :n, 2)"]:
+        want = list(here.solve(goal))
+        assert kb.run("/poke(hit, near, gene)")
+        got = list(kb.solve(goal))
+        assert [(str(x), t) for x, t in got] == [(str(x), t) for x, t in want], goal
+    with pytest.raises(ArgumentError) as here_err:
+        list(here.solve("#hit(:m, :n, 2)"))
+    with pytest.raises(ArgumentError) as near_err:  # an error on a host is the same error
+        list(kb.solve("#hit(:m, :n, 2)"))
+    assert str(near_err.value) == str(here_err.value)
+    # a change to what the rule reads is seen (the hosts' copies are refreshed)
+    assert kb.run('assert(frag(9, "CCCCGATTAC"))')
+    assert [a["n"].name for a in kb.query('#hit("GATTAC", :n, _)')] == ["a", "b", "c", "e", "f"]
+    here.close()
+
+
+@pytest.mark.parametrize("body, why", [
+    ("#gene(:n, :i), assert(seen(:n))", "it calls assert"),
+    ("#gene(:n, :i), !", "a ! in its body cuts across the shards"),
+    ("eq(:x, 1), #gene(:n, :i)", "every prototype must start with #gene(...)"),
+    ("#gene(:n, :i), #again(:n)", "#gene is called again below the first goal"),
+])
+def test_a_rule_that_cannot_be_split_says_why(kb, body, why):
+    kb.load_text(GENES_A + "\n again { (:n) :- #gene(:n, _); }\n"
+                 f"r {{ near = gene }} {{ (:n) :- {body}; }}")
+    with pytest.raises(EvaluationError, match=re.escape(f"r {{ near = gene }} cannot run near the data: {why}")):
+        list(kb.query("#r(:n)"))
+
+
+def _integrity_cases():
+    import test_integrity as t
+    return [t.test_a_failing_line_discards_its_pending_store_writes,
+            t.test_a_failing_line_deletes_the_batches_it_committed,
+            t.test_a_failing_line_puts_retracted_statements_back_in_order,
+            t.test_a_failed_load_creates_no_store_folder_and_commits_nothing]
+
+
+@pytest.mark.parametrize("case", _integrity_cases(), ids=lambda f: f.__name__[5:])
+def test_a_hosted_store_undoes_a_failing_line_like_an_in_process_one(case, tmp_path, ray_cluster, monkeypatch):
+    monkeypatch.setattr(Substrate, "default_cluster", ray_cluster)
+    case(tmp_path)

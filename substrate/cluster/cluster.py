@@ -88,6 +88,9 @@ class Cluster:
             if address:
                 kwargs["address"] = address
             else:
+                # Ray's memory monitor kills workers when the machine runs short of memory; a
+                # host holds data that cannot be recomputed, so a private instance turns it off
+                os.environ.setdefault("RAY_memory_monitor_refresh_ms", "0")
                 if temp_dir is None:  # short: Ray's socket paths must fit in 107 bytes
                     temp_dir = self.temp_dir = tempfile.mkdtemp(prefix="seltzer-ray-")
                 _stay_on_loopback(ray)
@@ -103,6 +106,7 @@ class Cluster:
         self._lock = threading.Lock()
         self.dead: set[int] = set()         # id() of actors known to have died
         self._graveyard: list = []
+        self.mirrors: dict[int, dict] = {}  # id(actor) -> {guid: fingerprint} of its copies (near.py)
         self.hosts: list[HostRef] = []
         self._spawn(count)
 
@@ -138,7 +142,7 @@ class Cluster:
         h.dead = False
 
     def place(self, label: str, props: dict, entries: list, procedural: bool = False,
-              guid: str | None = None, slot: int | None = None):
+              guid: str | None = None, slot: int | None = None, where: Any = None):
         """Build an elemental from a definition on a host; returns its proxy."""
         from ..elemental import new_guid
         from .remote import RemoteElemental
@@ -146,7 +150,7 @@ class Cluster:
         guid = guid or new_guid()
         host = self.pick(len(entries), slot)
         blob, special = encode_entries(entries)
-        ref = host.actor.build.remote(guid, label, props, blob, special, procedural)
+        ref = host.actor.build.remote(guid, label, props, blob, special, procedural, where)
         return RemoteElemental.pending(self, host, guid, label, props, ref)
 
     def adopt(self, e, slot: int | None = None):

@@ -35,6 +35,8 @@ class Host:
         self.machine = Machine(self.sub, None)
         self.cursors: dict[int, Any] = {}
         self.next_cursor = 0
+        self.replicas: dict[str, Any] = {}   # copies of what rules run here need (near.py)
+        self.copies = Substrate(workers=1)
 
     # -- where and what ------------------------------------------------------------------------
     def where(self) -> dict:
@@ -58,10 +60,10 @@ class Host:
 
     # -- building ------------------------------------------------------------------------------
     def build(self, guid: str, label: str, props: dict, blob: bytes, special: list,
-              procedural: bool = False) -> tuple:
+              procedural: bool = False, where: Any = None) -> tuple:
         """Make an elemental from a compiled definition (a store opens its path on this node)."""
         from ..loader import CompiledDefinition, build_elemental
-        cd = CompiledDefinition(label, props, decode_entries(blob, special), procedural, None)
+        cd = CompiledDefinition(label, props, decode_entries(blob, special), procedural, where)
         e = build_elemental(cd)
         e.guid = guid
         self.sub.add(e)
@@ -104,9 +106,13 @@ class Host:
         m = self.machine
         unify = m.unify
         for alt in found:
-            mark = m.mark()
+            mark = m.mark()  # every binding trailed until undone
             if type(alt) is tuple:
-                ok = all(unify(x, y) for x, y in zip(args, alt))
+                ok = True
+                for x, y in zip(args, alt):
+                    if not unify(x, y):
+                        ok = False
+                        break
             else:
                 ok = m.match(alt, args) is not None
             m.undo(mark)
@@ -181,13 +187,7 @@ class Host:
         """Remove the newest entry equal to the given one (undo of an assert)."""
         e = self.sub.elementals[guid]
         (entry,) = decode_entries(blob, special)
-        key = encode_entries([entry])
-        for b in e.buckets.values():
-            for i in range(len(b.entries) - 1, -1, -1):
-                x = b.entries[i]
-                if x is entry or encode_entries([x]) == key:
-                    e.forget(x)
-                    return self._info(e)
+        e.forget(entry)
         return self._info(e)
 
     def set_property(self, guid: str, name: str, value: Any) -> tuple:
@@ -218,9 +218,71 @@ class Host:
         if e is not None:
             e.close()
 
+    def begin_line(self) -> None:
+        """A console line of the substrate writes to a store here: journal it (see end_line)."""
+        if not self.sub.in_transaction():
+            self.sub.begin()
+
+    def end_line(self, ok: bool) -> None:
+        """The line finished: keep its store writes, or undo them (a failing line)."""
+        if self.sub.in_transaction():
+            self.sub.commit() if ok else self.sub.rollback()
+
+    def discard(self, guid: str) -> None:
+        """Undo an elemental's creation (its line or file failed): a new store is removed."""
+        e = self.sub.elementals.pop(guid, None)
+        self.sub.changed()
+        if e is not None:
+            getattr(e, "discard", e.close)()
+
     def holds(self) -> list:
         """GUIDs of the elementals placed here."""
         return list(self.sub.elementals)
+
+    # -- running rules near the data (near.py) --------------------------------------------------
+    def mirror(self, order: list, items: list) -> None:
+        """Update the copies of the elementals that rules run here need: ``items`` are object
+        refs of (guid, label, props, blob, clauses, rule entries or None); ``order`` is every copy's GUID
+        in creation order (copies not listed are dropped)."""
+        import ray
+        from ..loader import CompiledDefinition, build_elemental
+        for guid, label, props, blob, special, rules in (ray.get(items) if items else ()):
+            old = self.replicas.pop(guid, None)
+            if old is not None:
+                old.close()
+            entries = rules if rules is not None else decode_entries(blob, special)
+            e = build_elemental(CompiledDefinition(label, props, entries, rules is not None, None))
+            e.guid = guid
+            self.replicas[guid] = e
+        for guid in [g for g in self.replicas if g not in set(order)]:
+            self.replicas.pop(guid).close()
+        self.copies.elementals = {g: self.replicas[g] for g in order if g in self.replicas}
+        self.copies.changed()
+
+    def near(self, label: str, goal: bytes, guids: list, ttl: float) -> dict:
+        """Run ``#label(goal)`` once per prototype and per shard (one of ``guids``, hosted
+        here): ({(prototype index, guid): answers} (see wire.encode_answers), CPU seconds)."""
+        import time
+        cpu = time.process_time()
+        from lang.clauses import Clause
+        from lang.terms import resolve
+        from .wire import encode_answers
+        args0 = decode_goal(goal)
+        protos = [x for e in self.copies.with_label(label) if e.cls == "rules"
+                  for x in e.entries() if type(x) is Clause and len(x.head) == len(args0)]
+        view = _Shard(self.copies)
+        out = {}
+        for i, proto in enumerate(protos):
+            for g in guids:
+                view.use(self.sub.elementals[g])
+                args = decode_goal(goal)
+                m = Machine(view, ttl)
+                rows, truths = [], []
+                for truth in m.solve((), [], first=(args, [proto])):
+                    rows.append(tuple(resolve(a) for a in args))
+                    truths.append(truth)
+                out[(i, g)] = encode_answers(rows, truths)
+        return out, time.process_time() - cpu
 
     def open_scans(self) -> int:
         """How many scans are open (paged, not finished nor cancelled)."""
@@ -228,3 +290,60 @@ class Host:
 
     def ping(self) -> int:
         return self.slot
+
+
+class _Shard:
+    """The knowledge a rule sees on a host: one shard of the walked label, copies of the rest.
+
+    Implements the solver's Knowledge interface; what near.py checked away (changing
+    knowledge, printing) is refused here too, should it be reached anyway."""
+
+    def __init__(self, mirror) -> None:
+        self.mirror = mirror
+        self.shard = None
+        self.near = ""
+        self.epoch = 0
+
+    def use(self, shard) -> None:
+        """Answer the walked label from ``shard`` from now on."""
+        self.shard = shard
+        self.near = shard.label
+        self.epoch += 1
+
+    @property
+    def generation(self) -> tuple:  # the solver's call-site caches check it
+        return (self.mirror.generation, self.epoch)
+
+    def asker(self, label: str, arity: int):
+        if label == self.near:
+            return self.shard.asker(arity)
+        return self.mirror.asker(label, arity)
+
+    def ask(self, label: str, args: list):
+        asker = self.asker(label, len(args))
+        return asker(args) if asker is not None else None
+
+    def _refuse(self, what: str):
+        from lang.errors import EvaluationError
+        raise EvaluationError(f"{what} is not available to a rule running near the data")
+
+    def assert_statement(self, label, args):
+        self._refuse("assert")
+
+    def retract_statement(self, label, args):
+        self._refuse("retract")
+
+    def bundle_statement(self, label, args, n):
+        self._refuse("bundle")
+
+    def declare_statement(self, label, args):
+        self._refuse("declare")
+
+    def elemental_ids(self, label):
+        self._refuse("sub.elementals")
+
+    def emit(self, text):
+        self._refuse("console output")
+
+    def exec_line(self, line):
+        self._refuse("console.exec")

@@ -50,6 +50,9 @@ class RemoteElemental:
         self._pending = None                 # the build call, until ready() collects it
         self._dirty = False                  # told statements a store may still buffer
         self.closed = False
+        self.version = 0                     # bumped on every change (near.py refreshes copies)
+        self.sub = None                      # the substrate it is installed in (its lines' journal)
+        self._enlisted = False
 
     @classmethod
     def pending(cls, cluster, host, guid, label, properties, ref) -> "RemoteElemental":
@@ -108,6 +111,41 @@ class RemoteElemental:
         if self.dead:
             raise self.gone_error()
 
+    def attach(self, sub) -> None:
+        """Called when installed: a store's writes join the substrate's console lines."""
+        self.sub = sub
+
+    def _enlist(self) -> None:
+        """A store's writes belong to the running console line: the host journals them, and
+        the line's commit or failure is passed on (in order: the host runs calls in turn)."""
+        sub = self.sub
+        if self.cls != "store" or sub is None or self._enlisted or not sub.in_transaction():
+            return
+        self._enlisted = True
+        self.actor.begin_line.remote()
+        sub.journal(lambda: self._end(False))
+        sub.on_commit(lambda: self._end(True))
+
+    def _end(self, ok: bool) -> None:
+        self._enlisted = False
+        if self.dead:
+            return
+        if ok:
+            self.actor.end_line.remote(True)
+        else:
+            self.call(self.actor.end_line.remote(False))
+
+    def discard(self) -> None:
+        """Undo this elemental's creation (its line or file failed): a new store is removed."""
+        if self.dead:
+            return
+        self.closed = True
+        try:
+            self._pending = None
+            self.call(self.actor.discard.remote(self.guid))
+        except SeltzerError:
+            pass
+
     # -- the elemental interface -----------------------------------------------------------------
     def arities(self) -> Iterable[int] | None:
         if self._pending is not None:
@@ -146,18 +184,22 @@ class RemoteElemental:
 
     def tell(self, statements: list) -> None:
         self._ensure()
+        self._enlist()
         blob, special = encode_entries(list(statements))
         self._info(self.call(self.actor.tell.remote(self.guid, blob, special)))
+        self.version += 1
         self._dirty = True
 
     def retract_entry(self, args: tuple, matches=None) -> tuple | None:
         """Remove the first entry unifying with ``args`` (decided on the host); (position, entry)."""
         self._ensure()
+        self._enlist()
         got = self.call(self.actor.retract.remote(self.guid, encode_goal(args)))
         if got is None:
             return None
         pos, blob, special, info = got
         self._info(info)
+        self.version += 1
         (entry,) = decode_entries(blob, special)
         return pos, entry
 
@@ -171,13 +213,15 @@ class RemoteElemental:
             return
         blob, special = encode_entries([entry])
         self._info(self.call(self.actor.restore.remote(self.guid, pos, blob, special)))
+        self.version += 1
 
     def forget(self, entry: Any) -> None:
-        """Undo of an assert."""
-        if self.dead:
+        """Undo of an assert (a store's are undone by its host's line journal, see _enlist)."""
+        if self.dead or self.cls != "facts":
             return
         blob, special = encode_entries([entry])
         self._info(self.call(self.actor.forget.remote(self.guid, blob, special)))
+        self.version += 1
 
     def count(self) -> int:
         if self._pending is not None:
@@ -197,6 +241,7 @@ class RemoteElemental:
     def set_property(self, name: str, value: Any) -> None:
         self._ensure()
         self._info(self.call(self.actor.set_property.remote(self.guid, name, value)))
+        self.version += 1
         self.properties[name] = value
 
     def flush(self) -> None:

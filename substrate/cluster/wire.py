@@ -73,3 +73,38 @@ def encode_goal(args) -> bytes:
 def decode_goal(blob: bytes) -> list:
     """The arguments of :func:`encode_goal` (fresh variables, sharing kept)."""
     return list(unpack_statement(blob)[0])
+
+
+def encode_answers(rows: list, truths: list) -> tuple:
+    """Solutions of a goal run on a host: its instantiated arguments and truth per solution.
+    Returns (blob, positions of the answers that are not ground with truth 1)."""
+    from lang.clauses import is_ground
+    special = [i for i, (r, t) in enumerate(zip(rows, truths)) if t < 1.0 or not all(is_ground(a) for a in r)]
+    return pack_many(rows, truths if special else None), special
+
+
+def decode_answers(answer: tuple) -> list:
+    """Alternatives the solver unifies with the goal: plain tuples, or Clauses for answers
+    with variables or a truth below 1."""
+    blob, special = answer
+    rows = unpack_many(blob)
+    out = [args for args, _ in rows]
+    for i in special:
+        args, truth = rows[i]
+        out[i] = _answer_entry(args, truth)
+    return out
+
+
+def _answer_entry(args: tuple, truth: float):
+    from lang.clauses import compile_entry
+    from lang.primitives import REGISTRY
+    from lang.program import Statement
+    from lang.solver import copy_term
+    from lang.terms import Compound, Var, term_depth_safe
+    copy = copy_term(Compound("s", args))
+    names: dict = {}
+    for t in term_depth_safe(copy):
+        if type(t) is Var and id(t) not in names:
+            names[id(t)] = t
+            t.name = f"_{len(names)}"
+    return compile_entry(Statement(copy.args, truth), REGISTRY, runtime=True)

@@ -1,0 +1,195 @@
+"""Hash indexes over a column: value -> the rows holding it, kept up to date incrementally.
+
+An index has two parts. The *base* covers the rows that existed when it was last built: the
+column's keys sorted (numpy) with the row number of each, looked up by binary search — 12
+bytes a row instead of a dict entry, a boxed key and a list. The *delta* is a dict from key
+to the list of rows appended since. When the delta outgrows the base it is folded into a new
+base (amortised O(log n) per statement, like a dict's resizing), so no query ever pays for
+rebuilding a label that just changed. Retracted rows stay in the base and are filtered by
+the table (which knows when each row died); they leave the delta at once.
+
+Keys are the column's cell values: integers for INT columns, atom ids for ATOM, floats with
+``-0.0`` folded into ``0.0`` for FLOAT (they unify; NaN unifies with nothing and is never
+indexed), and :func:`lang.clauses.index_key` of the term for OBJ columns.
+"""
+from __future__ import annotations
+
+from bisect import insort
+from typing import Any
+
+import numpy as np
+
+from lang.clauses import index_key
+from lang.terms import Symbol
+
+from .columns import ATOM, FLOAT, INT, INT_MAX, INT_MIN, OBJ, Atoms, Column, view
+
+__all__ = ["PosIndex", "NOKEY", "goal_key", "BASE_MIN"]
+
+BASE_MIN = 2048   # below this many rows an index is a dict only
+NOKEY = object()  # a goal value no cell of the column can equal
+
+
+def goal_key(kind: int, x: Any, atoms: Atoms) -> Any:
+    """The index key of a bound goal value ``x`` in a column of ``kind``, or NOKEY."""
+    tx = type(x)
+    if kind == INT:
+        return x if tx is int and INT_MIN <= x <= INT_MAX else NOKEY
+    if kind == ATOM:
+        if tx is str or tx is Symbol:
+            i = atoms.ids.get(x)
+            return NOKEY if i is None else i
+        return NOKEY
+    if kind == FLOAT:
+        return x + 0.0 if tx is float and x == x else NOKEY
+    k = index_key(x)
+    return NOKEY if k is None else k
+
+
+def cell_key(kind: int, v: Any) -> Any:
+    """The index key of a stored cell value (None: not indexed, a NaN)."""
+    if kind == FLOAT:
+        return v + 0.0 if v == v else None
+    if kind == OBJ:
+        return index_key(v)
+    return v
+
+
+class PosIndex:
+    """The index of one argument position of a table."""
+
+    __slots__ = ("pos", "kind", "keys", "rows", "base_n", "delta", "pending", "unsorted")
+
+    def __init__(self, pos: int) -> None:
+        self.pos = pos
+        self.kind = OBJ
+        self.keys: np.ndarray | None = None
+        self.rows: np.ndarray | None = None
+        self.base_n = 0
+        self.delta: dict = {}
+        self.pending = 0
+        self.unsorted = False
+
+    def build(self, col: Column, n: int, skip: set) -> None:
+        """Index rows ``0..n-1`` of ``col`` except those in ``skip`` (clauses, dead rows)."""
+        self.kind = col.kind
+        self.delta = {}
+        self.keys = self.rows = None
+        self.base_n = 0
+        self.pending = 0
+        self.unsorted = False
+        if col.kind != OBJ and n >= BASE_MIN:
+            v = view(col, n)
+            ok = None
+            if col.kind == FLOAT:
+                v = v + 0.0
+                ok = ~np.isnan(v)
+            if skip:
+                if ok is None:
+                    ok = np.ones(n, bool)
+                ok[np.fromiter(skip, np.int64, len(skip))] = False
+            if ok is None:
+                order = np.argsort(v, kind="stable")
+                keys = v[order]
+            else:
+                kept = np.flatnonzero(ok)
+                sub = v[kept]
+                order = np.argsort(sub, kind="stable")
+                keys = sub[order]
+                order = kept[order]
+            del v
+            self.keys = keys
+            self.rows = order.astype(np.int32) if n < (1 << 31) else order
+            self.base_n = n
+            return
+        data, delta = col.data, self.delta
+        kind = col.kind
+        for r in range(n):
+            if skip and r in skip:
+                continue
+            k = cell_key(kind, data[r])
+            if k is None:
+                continue
+            lst = delta.get(k)
+            if lst is None:
+                delta[k] = [r]
+            else:
+                lst.append(r)
+
+    def add(self, r: int, cell: Any) -> bool:
+        """File a new row; True when the delta has outgrown the base (rebuild wanted)."""
+        k = cell_key(self.kind, cell)
+        if k is None:
+            return False
+        lst = self.delta.get(k)
+        if lst is None:
+            self.delta[k] = [r]
+        else:
+            lst.append(r)
+        self.pending += 1
+        return self.kind != OBJ and self.pending >= BASE_MIN and self.pending > self.base_n
+
+    def put_back(self, r: int, cell: Any) -> None:
+        """File a row again (a retract undone): it may be older than rows in the delta."""
+        k = cell_key(self.kind, cell)
+        if k is None:
+            return
+        if r < self.base_n:
+            if r in self._base_rows(k):
+                return  # killing a row leaves it in the base
+            self.unsorted = True
+        lst = self.delta.get(k)
+        if lst is None:
+            self.delta[k] = [r]
+        else:
+            insort(lst, r)
+
+    def remove(self, r: int, cell: Any) -> None:
+        """Take a row out of the delta (base rows are filtered by the table instead)."""
+        k = cell_key(self.kind, cell)
+        lst = self.delta.get(k)
+        if lst is not None:
+            if lst[-1] == r:
+                lst.pop()
+            elif r in lst:
+                lst.remove(r)
+            if not lst:
+                del self.delta[k]
+
+    def _base_rows(self, key: Any) -> list:
+        keys = self.keys
+        if keys is not None:
+            lo = int(keys.searchsorted(key))
+            if lo < len(keys) and keys[lo] == key:
+                hi = lo + 1
+                if hi < len(keys) and keys[hi] == key:
+                    hi = int(keys.searchsorted(key, "right"))
+                return self.rows[lo:hi].tolist()
+        return []
+
+    def rows_for(self, key: Any) -> list:
+        """The rows filed under ``key``, ascending."""
+        out = self._base_rows(key) if self.keys is not None else []
+        d = self.delta.get(key)
+        if d:
+            if not out:
+                return d[:]
+            out += d
+            if self.unsorted:
+                out.sort()
+        return out
+
+    def keys_held(self, atoms: Atoms) -> list:
+        """Every key this index holds, as :func:`lang.clauses.index_key` values (for merging
+        the indexes of several elementals); may include keys of retracted rows."""
+        kind = self.kind
+        out: list = []
+        if self.keys is not None:
+            out = np.unique(self.keys).tolist()
+        out += self.delta.keys()
+        if kind == ATOM:
+            vals = atoms.values
+            return [vals[i] for i in out]
+        if kind == FLOAT:
+            return [(float, x) for x in out]
+        return out
