@@ -22,6 +22,7 @@ from lang.printer import show_entry
 from lang.terms import Cons, Symbol, Var, deref
 
 from .facts import Atoms, Table
+from .facts.snapshot import FactColumns
 
 __all__ = ["Elemental", "MemoryElemental", "FactElemental", "RuleElemental", "new_guid", "index_positions",
            "index_add", "snapshot"]
@@ -270,7 +271,9 @@ class FactElemental:
                                            if "index" in self.properties else ())
         self.atoms = Atoms()
         self.tables: dict[int, Table] = {}
-        if entries:
+        if type(entries) is FactColumns:
+            entries.install(self)
+        elif entries:
             self.load(entries)
 
     def load(self, entries: Iterable) -> None:
@@ -491,8 +494,31 @@ def _rule_asker(b: _Bucket):
     """The prototypes whose head could match: the candidates of the indexed position that
     leaves fewest (the first argument first; one candidate or none ends the search)."""
     def ask(args):
+        indexes = b.indexes
         best = None
-        for pos, index in b.indexes.items():
+        index = indexes.get(0)
+        if index is not None:  # the first argument: decides most calls on its own
+            x = args[0]
+            while type(x) is Var:
+                r = x.ref
+                if r is None:
+                    break
+                x = r
+            tx = type(x)
+            if tx is not Var:
+                if tx is Cons:
+                    best = index.get(_CONS_KEY)
+                else:
+                    best = index.get(x if (tx is int or tx is str or tx is Symbol) else index_key(x))
+                if best is None:
+                    best = index[_WILD]
+                if len(best) < 2 or len(indexes) == 1:
+                    return best
+            elif len(indexes) == 1:
+                return b.entries
+        for pos, index in indexes.items():
+            if pos == 0:
+                continue
             x = args[pos]
             while type(x) is Var:
                 r = x.ref

@@ -23,7 +23,7 @@ from .loader import CompiledDefinition, compile_definitions
 __all__ = ["save", "save_kb", "save_kbz", "load_kbz", "definition_text"]
 
 KBZ_MAGIC = "seltzer.kbz"
-KBZ_VERSION = 1
+KBZ_VERSION = 2
 
 
 def _label_text(label: str) -> str:
@@ -100,33 +100,32 @@ def save_kb(path: str, elementals: list, progress=None) -> int:
 
 
 def save_kbz(path: str, elementals: list, progress=None) -> int:
-    """Write elementals as a msgpack snapshot: ground facts packed, the rest as text."""
-    from .codec import pack_many
+    """Write elementals as a snapshot: a header, then one msgpack object per elemental —
+    fact elementals as their column arrays (:mod:`substrate.facts.snapshot`), everything
+    else (rules, statements with variables or truth values, stores, tomes) as source text."""
+    from .facts.snapshot import encode_facts
     count = 0
-    items = []
+    pack = msgpack.Packer(use_bin_type=True).pack
+    parts = [pack({"magic": KBZ_MAGIC, "version": KBZ_VERSION, "count": len(elementals)})]
     for k, e in enumerate(elementals):
         if progress:
             progress(k)
-        if e.cls == "facts":
-            entries = e.entries()
-            ground = [x for x in entries if type(x) is tuple]
-            if len(ground) == len(entries):
-                items.append({"label": e.label, "props": _props_text(e.properties),
-                              "facts": pack_many(ground)})
-                count += len(ground)
+        if e.cls == "facts" and hasattr(e, "tables"):
+            item = encode_facts(e, _props_text(e.properties))
+            if item is not None:
+                parts.append(pack(item))
+                count += e.count()
                 continue
         entries = e.entries() if e.cls in ("facts", "rules") else []
         count += len(entries)
-        items.append({"text": definition_text(e, entries)})
-    blob = msgpack.packb({"magic": KBZ_MAGIC, "version": KBZ_VERSION, "elementals": items}, use_bin_type=True)
-    _atomic_write(path, lambda f: f.write(blob))
+        parts.append(pack({"text": definition_text(e, entries)}))
+    _atomic_write(path, lambda f: f.writelines(parts))
     return count
 
 
 def load_kbz(path: str) -> list[CompiledDefinition]:
-    """Read a .kbz snapshot into compiled definitions (all-or-nothing)."""
-    from lang.parser import parse_program
-    from .codec import unpack_many
+    """Read a .kbz snapshot into compiled definitions, all or nothing: anything that does
+    not decode to terms is refused with the byte offset of the elemental it is in."""
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -134,24 +133,64 @@ def load_kbz(path: str) -> list[CompiledDefinition]:
         raise DataError(f"no such file: {path}") from None
     except OSError as e:
         raise DataError(f"cannot read {path}: {e.strerror}") from None
+    up = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=max(len(data), 1 << 20))
+    up.feed(data)
+    offset = 0
     try:
-        snap = msgpack.unpackb(data, raw=False, strict_map_key=False)
-        if not isinstance(snap, dict) or snap.get("magic") != KBZ_MAGIC:
+        header = up.unpack()
+        if not isinstance(header, dict) or header.get("magic") != KBZ_MAGIC:
             raise ValueError("not a seltzer snapshot")
-        if snap.get("version") != KBZ_VERSION:
-            raise ValueError(f"snapshot version {snap.get('version')} is not supported")
-        out: list[CompiledDefinition] = []
-        for item in snap["elementals"]:
-            if "text" in item:
-                out.extend(compile_definitions(parse_program(item["text"], path)))
-            else:
-                props_src = item["props"]
-                defs = parse_program(f"x {{ {props_src} }} {{ }}" if props_src else "x { }", path)
-                props = compile_definitions(defs)[0].properties
-                facts = [args for args, _truth in unpack_many(item["facts"])]
-                out.append(CompiledDefinition(item["label"], props, facts, False, path))
+        version = header.get("version")
+        if version == 1:
+            items = header.get("elementals")
+            if type(items) is not list:
+                raise ValueError("no elementals")
+            out = [cd for item in items for cd in _kbz_item(item, path, 1)]
+        elif version == KBZ_VERSION:
+            count = header.get("count")
+            if type(count) is not int or count < 0:
+                raise ValueError("no elemental count")
+            out = []
+            for _ in range(count):
+                offset = up.tell()
+                out.extend(_kbz_item(up.unpack(), path, 2))
+        else:
+            raise ValueError(f"snapshot version {version} is not supported")
+        offset = up.tell()
+        if offset != len(data):
+            raise ValueError("data after the last elemental")
         return out
-    except SeltzerError:
-        raise
+    except SeltzerError as e:
+        if isinstance(e, DataError):
+            raise
+        raise DataError(f"not a readable .kbz snapshot: {e.message if hasattr(e, 'message') else e} "
+                        f"(elemental at byte {offset})", path) from None
     except Exception as e:  # msgpack/format problems: one clear message
-        raise DataError(f"not a readable .kbz snapshot ({e})", path) from None
+        raise DataError(f"not a readable .kbz snapshot ({e}; elemental at byte {offset})", path) from None
+
+
+def _kbz_item(item, path: str, version: int) -> list[CompiledDefinition]:
+    from lang.parser import parse_program
+    from .codec import unpack_many
+    from .facts.snapshot import FactColumns, check_term
+    if not isinstance(item, dict):
+        raise ValueError("an elemental is not a map")
+    if "text" in item:
+        if type(item["text"]) is not str:
+            raise ValueError("an elemental's text is not text")
+        return compile_definitions(parse_program(item["text"], path))
+    label, props_src = item.get("label"), item.get("props")
+    if type(label) is not str or type(props_src) is not str:
+        raise ValueError("an elemental has no label")
+    defs = parse_program(f"x {{ {props_src} }} {{ }}" if props_src else "x { }", path)
+    props = compile_definitions(defs)[0].properties
+    if version == 1:
+        facts = [args for args, _truth in unpack_many(item["facts"])]
+        for args in facts:
+            if type(args) is not tuple:
+                raise ValueError("a statement is not a tuple")
+            for a in args:
+                check_term(a)
+    else:
+        facts = FactColumns(item)
+    return [CompiledDefinition(label, props, facts, False, path)]

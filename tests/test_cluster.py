@@ -210,3 +210,14 @@ def _integrity_cases():
 def test_a_hosted_store_undoes_a_failing_line_like_an_in_process_one(case, tmp_path, ray_cluster, monkeypatch):
     monkeypatch.setattr(Substrate, "default_cluster", ray_cluster)
     case(tmp_path)
+
+
+def test_an_unreachable_cluster_is_one_clear_error_not_a_hang():
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    res = subprocess.run([sys.executable, str(root / "repl.py"), "--ray", "127.0.0.1:1", "-e", "sum(1, 2, :x)"],
+                         capture_output=True, text=True, timeout=60, cwd=root)
+    assert res.returncode == 2
+    assert res.stderr.strip().endswith("seltzer: cannot reach a Ray cluster at 127.0.0.1:1: Connection refused")

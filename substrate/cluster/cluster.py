@@ -45,6 +45,26 @@ def _stay_on_loopback(ray) -> None:
     ray_constants.ENABLE_RAY_CLUSTER = False
 
 
+def _probe(address: str) -> None:
+    """Fail fast on a ``host:port`` nobody listens on (Ray itself retries for minutes)."""
+    import socket
+    if address == "auto":  # what ray.init("auto") would join: RAY_ADDRESS, else the last `ray start`
+        address = os.environ.get("RAY_ADDRESS", "")
+        if not address:
+            try:
+                with open(os.path.join(tempfile.gettempdir(), "ray", "ray_current_cluster")) as f:
+                    address = f.read().strip()
+            except OSError:
+                raise ClusterError("no running Ray cluster found: start one with `ray start --head`") from None
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or "://" in address:
+        return  # "local" or a ray:// client address: Ray resolves those itself
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=5).close()
+    except OSError as e:
+        raise ClusterError(f"cannot reach a Ray cluster at {address}: {e.strerror or e}") from None
+
+
 _actor_class = None
 
 
@@ -86,6 +106,7 @@ class Cluster:
         if not ray.is_initialized():
             kwargs: dict = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
             if address:
+                _probe(address)
                 kwargs["address"] = address
             else:
                 # Ray's memory monitor kills workers when the machine runs short of memory; a
