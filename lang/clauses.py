@@ -15,12 +15,13 @@ from typing import Any, Callable
 
 from .codegen import INLINE, compile_builder, compile_head, compile_inline
 from .errors import CompileError, Location
-from .program import Call, Conj, Cut, Not, Prim, Prototype, Query, Statement
-from .terms import NIL, Compound, Cons, Symbol, Var, deref, rebuild
+from .program import Call, Conj, Cut, Disj, IfThen, Not, Prim, Prototype, Query, Statement
+from .terms import NIL, Compound, Cons, Symbol, Var, deref, occurs, rebuild, term_depth_safe
 
 __all__ = [
     "Slot", "TCons", "TCompound", "Goal", "Clause", "CompiledQuery",
     "OP_CALL", "OP_PRIM", "OP_CUT", "OP_NOT", "OP_TRUE", "OP_FAIL", "OP_ALL", "OP_COUNT", "OP_INLINE",
+    "OP_OR", "OP_ITE",
     "build", "unify_head", "compile_entry", "compile_query", "compile_goals", "index_key",
     "is_ground",
 ]
@@ -28,6 +29,8 @@ __all__ = [
 OP_CALL, OP_PRIM, OP_CUT, OP_NOT, OP_TRUE, OP_FAIL, OP_ALL, OP_COUNT, OP_HUSH = range(9)
 # a run of simple primitives compiled to one function (lang.codegen.compile_inline)
 OP_INLINE = 10
+# control inside a body: ``sub`` = (left, right) goal tuples / (cond, then, else) goal tuples
+OP_OR, OP_ITE = 12, 13
 # internal operations the solver pushes for itself
 OP_NOTFAIL, OP_COLLECT = 20, 21
 
@@ -71,7 +74,8 @@ class Goal:
     CALL: ``name`` = label, ``args`` = templates.  PRIM: ``fn`` = the primitive's checked
     entry point, ``args`` = templates.  NOT: ``sub`` = goals.  ALL/COUNT: ``sub`` = goals,
     ``args`` = (template, result) or (result,).  INLINE: ``sub`` = the PRIM goals it runs,
-    ``fn`` = their generated code ``run(frame, machine) -> bool``.
+    ``fn`` = their generated code ``run(frame, machine) -> bool``.  OR: ``sub`` = (left goals,
+    right goals).  ITE: ``sub`` = (condition goals, then goals, else goals).
     """
 
     __slots__ = ("op", "name", "args", "fn", "sub", "loc", "source", "known", "build",
@@ -199,7 +203,10 @@ def unify_head(t: Any, x: Any, frame: list, unify: Callable, bind: Callable) -> 
     while type(x) is Var:
         r = x.ref
         if r is None:
-            bind(x, build(t, frame))
+            built = build(t, frame)
+            if type(built) in (Cons, Compound) and occurs(x, built):
+                return False
+            bind(x, built)
             return True
         x = r
     if tt is TCons:
@@ -220,7 +227,7 @@ def unify_head(t: Any, x: Any, frame: list, unify: Callable, bind: Callable) -> 
         return False
     if tt is Cons or tt is Compound:
         return unify(t, x)
-    return t == x and tt is not Symbol
+    return t == x and tt is not Symbol and not (tt is float and t == 0.0 and str(t) != str(x))
 
 
 def index_key(x: Any) -> Any:
@@ -332,7 +339,7 @@ def _compound_template(name: str, args: tuple) -> Any:
     return Compound(name, args)
 
 
-_GOAL_TYPES = (Call, Prim, Cut, Not, Conj)
+_GOAL_TYPES = (Call, Prim, Cut, Not, Conj, Disj)
 
 
 def _has_slot(t: Any) -> bool:
@@ -443,6 +450,16 @@ def _compile_goal(g, scope, ids, registry, out: list, known: set) -> None:
     elif tg is Conj:
         for sub in g.goals:
             _compile_goal(sub, scope, ids, registry, out, known)
+    elif tg is Disj:
+        # a variable first mentioned inside the branches gets its variable before them, so
+        # that every branch (and what follows) binds that one variable: a branch undone by
+        # backtracking then leaves nothing behind in the frame
+        fresh = [sl for sl in _named_slots(g, scope) if sl.i not in known]
+        if fresh:
+            out.append(Goal(OP_PRIM, "fresh", tuple(fresh), fn=_succeed, loc=g.loc, source=g,
+                            known=frozenset(known), generate=scope.generate))
+            known.update(sl.i for sl in fresh)
+        out.extend(_compile_branches(g.branches, scope, ids, registry, known, g.loc))
     elif tg is Prim:
         goal = _compile_prim(g, scope, ids, registry, known)
         out.append(goal)
@@ -452,9 +469,62 @@ def _compile_goal(g, scope, ids, registry, out: list, known: set) -> None:
         raise CompileError(f"not a goal: {g!r}", getattr(g, "loc", None))
 
 
+def _succeed(m, args, loc) -> bool:
+    return True
+
+
+def _named_slots(goal, scope: _Scope) -> list:
+    """The slots of the named variables mentioned anywhere in a parsed goal (in order)."""
+    found: dict = {}
+    stack = [goal]
+    while stack:
+        x = stack.pop()
+        tx = type(x)
+        if tx is Call or tx is Prim:
+            stack.extend(x.args)
+        elif tx is Not:
+            stack.append(x.goal)
+        elif tx is Conj:
+            stack.extend(x.goals)
+        elif tx is Disj:
+            for b in x.branches:
+                stack.extend(b if type(b) is tuple else b.cond + b.then)
+        elif tx is Cut:
+            continue
+        else:
+            for t in term_depth_safe(x):
+                if type(t) is Var and t.name is not None and not scope.by_identity:
+                    sl = scope.slot(t.name)
+                    found[sl.i] = sl
+    return [found[i] for i in sorted(found)]
+
+
+def _compile_branches(branches: tuple, scope, ids, registry, known: set, loc) -> tuple:
+    """Compile ``(b1 | ... | bn)`` into nested binary OR / ITE goals, folding from the right.
+
+    Every named variable of the branches is set before them (see _compile_goal), so each
+    branch compiles against the same ``known`` slots.
+    """
+    first, rest = branches[0], branches[1:]
+    if type(first) is IfThen:
+        inner = set(known)
+        cond = compile_goals(first.cond, scope, ids, registry, inner)
+        then = compile_goals(first.then, scope, ids, registry, inner)
+        other = _compile_branches(rest, scope, ids, registry, known, loc) if rest else (_FAIL_GOAL,)
+        return (Goal(OP_ITE, "->", sub=(cond, then, other), loc=first.loc or loc, source=first),)
+    left = compile_goals(first, scope, ids, registry, set(known))
+    if not rest:
+        return left
+    right = _compile_branches(rest, scope, ids, registry, known, loc)
+    return (Goal(OP_OR, "|", sub=(left, right), loc=loc),)
+
+
+_FAIL_GOAL = Goal(OP_FAIL, "false")
+
+
 def _as_goal(arg, loc):
     """Read a term written as a goal argument (``all(:x, lst.member(:x, :l), :r)``) as a goal."""
-    if type(arg) in (Call, Prim, Cut, Not, Conj):
+    if type(arg) in _GOAL_TYPES:
         return arg
     arg = deref(arg)
     if type(arg) is Compound:
@@ -490,7 +560,7 @@ def _compile_prim(g: Prim, scope, ids, registry, known: set) -> Goal:
             return Goal(OP_COUNT, g.name, (result_t,), sub=sub, loc=g.loc, source=g)
     args = []
     for i, a in enumerate(g.args):
-        if type(a) in (Call, Prim, Cut, Not, Conj):
+        if type(a) in _GOAL_TYPES:
             raise CompileError(f"{g.name}: argument {i + 1} is a goal; a term was expected", g.loc)
         args.append(_template(a, scope, ids))
     return Goal(OP_PRIM, g.name, tuple(args), fn=spec.call, loc=g.loc, source=g, known=frozenset(known),

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .terms import NIL, Compound, Cons, Symbol, Var
+from .terms import NIL, Compound, Cons, Symbol, Var, occurs
 
 __all__ = ["compile_head", "compile_builder", "compile_inline", "INLINE"]
 
@@ -137,6 +137,10 @@ def _match(g: _Gen, t: Any, src: str, seen: set, indent: int) -> None:
     _deref(g, x, src, indent)
     if tt is TCons or tt is TCompound:
         g.emit(indent, f"if type({x}) is Var:")
+        # the occurs check, on the parts that come from the caller (fresh slots cannot hold x)
+        for i in sorted(_slots(t) & seen):
+            g.emit(indent + 1, f"if type(f{i}) is not int and occurs({x}, f{i}):")
+            g.emit(indent + 2, "return None")
         seen_var = set(seen)
         expr = _build_expr(g, t, seen_var, indent + 1, lambda i: f"f{i}", "stamp")
         _bind(g, indent + 1, x, expr)
@@ -161,6 +165,8 @@ def _match(g: _Gen, t: Any, src: str, seen: set, indent: int) -> None:
     _bind(g, indent + 1, x, k)
     if type(t) is Symbol:
         g.emit(indent, f"elif {x} is not {k}:")
+    elif type(t) is float and t == 0.0:  # 0.0 and -0.0 are equal numbers but do not unify
+        g.emit(indent, f"elif type({x}) is not float or {x} != {k} or str({x}) != {g.const(str(t))}:")
     elif type(t) in (int, float, str):
         g.emit(indent, f"elif type({x}) is not {type(t).__name__} or {x} != {k}:")
     else:  # a ground list or compound
@@ -168,7 +174,26 @@ def _match(g: _Gen, t: Any, src: str, seen: set, indent: int) -> None:
     g.emit(indent + 1, "return None")
 
 
-_NAMESPACE = {"Var": Var, "Cons": Cons, "Compound": Compound, "NIL": NIL, "Symbol": Symbol, "new": _new}
+_NAMESPACE = {"Var": Var, "Cons": Cons, "Compound": Compound, "NIL": NIL, "Symbol": Symbol, "new": _new,
+              "occurs": occurs}
+
+
+def _slots(t: Any) -> set:
+    """The slot numbers in template ``t``."""
+    from .clauses import Slot, TCompound, TCons
+    out: set = set()
+    stack = [t]
+    while stack:
+        x = stack.pop()
+        tx = type(x)
+        if tx is Slot:
+            out.add(x.i)
+        elif tx is TCons:
+            stack.append(x.head)
+            stack.append(x.tail)
+        elif tx is TCompound:
+            stack.extend(x.args)
+    return out
 
 
 _MAX_DEPTH = 30

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from .errors import Location
+from .limits import MAX_INT_DIGITS
 from .program import Definition, Statement
 from .terms import NIL, Cons, Symbol
 
@@ -49,6 +50,8 @@ def _tokens(text: str):
 
 def _value(kind: str, text: str):
     if kind == "int":
+        if len(text.lstrip("-")) > MAX_INT_DIGITS:
+            raise _GiveUp  # the full parser reports it with its location
         return int(text)
     if kind == "str":
         if "\\" in text:

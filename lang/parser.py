@@ -14,8 +14,9 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .errors import Location, ParseError
+from .limits import MAX_INT_DIGITS, TOO_LARGE
 from .fastparse import parse_facts, parse_simple_query
-from .program import Call, Conj, Cut, Definition, Not, Prim, Prototype, Query, Statement
+from .program import Call, Conj, Cut, Definition, Disj, IfThen, Not, Prim, Prototype, Query, Statement
 from .terms import NIL, Compound, Cons, Symbol, Var
 
 __all__ = ["parse_program", "parse_query", "parse_term", "unescape"]
@@ -71,6 +72,8 @@ class _ToKnowledge(Transformer):
         return unescape(v[1:-1], _loc(tok, self.file)) if "\\" in v else v[1:-1]
 
     def int(self, tok):
+        if len(tok.value.lstrip("-")) > MAX_INT_DIGITS:
+            raise ParseError(TOO_LARGE, _loc(tok, self.file))
         return int(tok.value)
 
     def float(self, tok):
@@ -120,8 +123,20 @@ class _ToKnowledge(Transformer):
     def neg(self, tok, goal):
         return Not(goal, _loc(tok, self.file))
 
-    def conj(self, tok, goals):
-        return Conj(goals, _loc(tok, self.file))
+    def paren(self, tok, body):
+        loc = _loc(tok, self.file)
+        if len(body) == 1 and type(body[0]) is tuple:
+            return Conj(body[0], loc)  # a plain parenthesized conjunction
+        return Disj(body, loc)
+
+    def body(self, *branches):
+        return branches
+
+    def branch_plain(self, goals):
+        return goals
+
+    def branch_ite(self, cond, arrow, then):
+        return IfThen(cond, then, _loc(arrow, self.file))
 
     def goals(self, *goals):
         return goals
@@ -193,7 +208,7 @@ def _body_loc(body):
 _TOKEN_WORDS = {
     "SYMBOL": "a symbol", "QSYMBOL": "a quoted symbol", "VAR": "a variable", "WILDCARD": "'_'",
     "STRING": "a string", "INT": "an integer", "FLOAT": "a float", "HASHLABEL": "'#label'",
-    "TRUTH": "':='", "CARET": "'^'", "CUT": "'!'", "NOT": "'~'", "LPAR": "'('", "RPAR": "')'",
+    "TRUTH": "':='", "ARROW": "'->'", "CARET": "'^'", "CUT": "'!'", "NOT": "'~'", "LPAR": "'('", "RPAR": "')'",
     "LBRACE": "'{'", "RBRACE": "'}'", "LSQB": "'['", "RSQB": "']'", "COMMA": "','",
     "SEMICOLON": "';'", "EQUAL": "'='", "VBAR": "'|'", "__ANON_0": "':-'", "$END": "end of input",
 }

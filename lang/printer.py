@@ -129,7 +129,7 @@ class _Lit(str):
 
 def show_goal(g: Any) -> str:
     """Render a parsed goal (lang.program) in source syntax."""
-    from .program import Call, Conj, Cut, Not, Prim
+    from .program import Call, Conj, Cut, Disj, Not, Prim
     tg = type(g)
     if tg is Call:
         name = "#" + show_symbol(Symbol(g.label))
@@ -142,12 +142,21 @@ def show_goal(g: Any) -> str:
         return "~" + show_goal(g.goal)
     if tg is Conj:
         return "(" + ", ".join(show_goal(x) for x in g.goals) + ")"
+    if tg is Disj:
+        return "(" + " | ".join(_branch(b) for b in g.branches) + ")"
     return show(g, source=True)
 
 
+def _branch(b: Any) -> str:
+    """One branch of a disjunction: goals, or ``cond -> then``."""
+    if type(b) is tuple:
+        return ", ".join(show_goal(x) for x in b)
+    return ", ".join(show_goal(x) for x in b.cond) + " -> " + ", ".join(show_goal(x) for x in b.then)
+
+
 def _arg(a: Any) -> str:
-    from .program import Call, Conj, Cut, Not, Prim
-    if type(a) in (Call, Prim, Cut, Not, Conj):
+    from .program import Call, Conj, Cut, Disj, Not, Prim
+    if type(a) in (Call, Prim, Cut, Not, Conj, Disj):
         return show_goal(a)
     return show(a, source=True)
 

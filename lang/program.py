@@ -11,7 +11,7 @@ from typing import Any
 
 from .errors import Location
 
-__all__ = ["Call", "Prim", "Cut", "Not", "Conj", "Goal", "Statement", "Prototype", "Definition", "Query"]
+__all__ = ["Call", "Prim", "Cut", "Not", "Conj", "Disj", "IfThen", "Goal", "Statement", "Prototype", "Definition", "Query"]
 
 
 @dataclass(slots=True)
@@ -50,7 +50,28 @@ class Conj:
     loc: Location | None = None
 
 
-Goal = Call | Prim | Cut | Not | Conj
+@dataclass(slots=True)
+class IfThen:
+    """``cond -> then``: one branch of a :class:`Disj`; ``cond`` and ``then`` are goal tuples."""
+    cond: tuple
+    then: tuple
+    loc: Location | None = None
+
+
+@dataclass(slots=True)
+class Disj:
+    """``(b1 | b2 | ... | bn)``: try each branch in order (Prolog's ``;``).
+
+    A branch is a tuple of goals or an :class:`IfThen`. An if-then branch commits to the
+    first solution of its condition and, when the condition fails, the branches after it
+    run (``(c -> t | e)`` is Prolog's ``(c -> t ; e)``; ``(c -> t)`` alone fails when
+    ``c`` fails). A cut inside a branch (not inside a condition) cuts the whole prototype.
+    """
+    branches: tuple
+    loc: Location | None = None
+
+
+Goal = Call | Prim | Cut | Not | Conj | Disj
 
 
 @dataclass(slots=True)

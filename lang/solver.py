@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import itertools
 import time
+from math import copysign
 from typing import Any, Iterator, Protocol
 
 from .clauses import (
-    OP_ALL, OP_CALL, OP_COLLECT, OP_COUNT, OP_CUT, OP_FAIL, OP_HUSH, OP_INLINE, OP_NOT, OP_NOTFAIL,
-    OP_PRIM, OP_TRUE, CompiledQuery, Goal, build,
+    OP_ALL, OP_CALL, OP_COLLECT, OP_COUNT, OP_CUT, OP_FAIL, OP_HUSH, OP_INLINE, OP_ITE, OP_NOT,
+    OP_NOTFAIL, OP_OR, OP_PRIM, OP_TRUE, CompiledQuery, Goal, build,
 )
 from .errors import EvaluationError, SeltzerError
-from .terms import Compound, Cons, Symbol, Var, make_list, rebuild, resolve
+from .terms import Compound, Cons, Symbol, Var, forget_ground, make_list, occurs, rebuild, resolve
 
 __all__ = ["Knowledge", "Machine", "TimeUp", "copy_term"]
 
@@ -65,6 +66,15 @@ _ALL = 1 << 62
 # choicepoint stamps: one clock for every machine, so variables made by one machine compare
 # soundly with the choicepoints of another (a var can reach a trigger's machine)
 _clock = itertools.count(1)
+
+
+# the commit of an if-then-else: a cut whose barrier (the continuation's) is the else choicepoint
+_COMMIT = (Goal(OP_CUT, "->"),)
+
+
+def _signs_differ(a: float, b: float) -> bool:
+    """For two equal floats: True only for 0.0 and -0.0, which do not unify (as in SWI-Prolog)."""
+    return a == 0.0 and copysign(1.0, a) != copysign(1.0, b)
 
 
 def _no_route(args: list) -> None:
@@ -139,7 +149,7 @@ class Machine:
         return clause.match(args, self.trail, self.unify, self.barrier, self.clock)
 
     def unify(self, a: Any, b: Any) -> bool:
-        """Unify two terms, binding variables in place (iterative; no occurs check).
+        """Unify two terms, binding variables in place (iterative, with the occurs check).
 
         A compound's arguments are matched in a loop of their own: variables and atoms
         there are settled at once, only nested structures go on the stack."""
@@ -161,12 +171,17 @@ class Machine:
                 ta = type(a)
                 tb = type(b)
                 if ta is Var:
-                    if tb is Var and b.stamp > a.stamp:
-                        a, b = b, a  # bind the younger variable: fewer bindings to trail
+                    if tb is Var:
+                        if b.stamp > a.stamp:
+                            a, b = b, a  # bind the younger variable: fewer bindings to trail
+                    elif (tb is Cons or tb is Compound) and occurs(a, b):
+                        return False  # the occurs check: no cyclic terms
                     a.ref = b
                     if a.stamp < barrier:
                         trail.append(a)
                 elif tb is Var:
+                    if (ta is Cons or ta is Compound) and occurs(b, a):
+                        return False
                     b.ref = a
                     if b.stamp < barrier:
                         trail.append(b)
@@ -202,12 +217,17 @@ class Machine:
                         tx = type(x)
                         ty = type(y)
                         if tx is Var:
-                            if ty is Var and y.stamp > x.stamp:
-                                x, y = y, x
+                            if ty is Var:
+                                if y.stamp > x.stamp:
+                                    x, y = y, x
+                            elif (ty is Cons or ty is Compound) and occurs(x, y):
+                                return False
                             x.ref = y
                             if x.stamp < barrier:
                                 trail.append(x)
                         elif ty is Var:
+                            if (tx is Cons or tx is Compound) and occurs(y, x):
+                                return False
                             y.ref = x
                             if y.stamp < barrier:
                                 trail.append(y)
@@ -215,9 +235,9 @@ class Machine:
                             if stack is None:
                                 stack = []
                             stack.append((x, y))
-                        elif tx is not ty or tx is Symbol or x != y:
+                        elif tx is not ty or tx is Symbol or x != y or (tx is float and _signs_differ(x, y)):
                             return False
-                elif ta is not tb or ta is Symbol or a != b:
+                elif ta is not tb or ta is Symbol or a != b or (ta is float and _signs_differ(a, b)):
                     return False
             if not stack:
                 return True
@@ -338,7 +358,7 @@ class Machine:
                                     if not unify(x, y):
                                         ok = False
                                         break
-                                elif tx is Symbol or x != y:
+                                elif tx is Symbol or x != y or (tx is float and _signs_differ(x, y)):
                                     ok = False
                                     break
                             if ok:
@@ -580,8 +600,29 @@ class Machine:
                     cont = rest
                     continue
 
+                # disjunction and if-then-else; both branches keep the clause's cut barrier
+                if op == OP_OR:
+                    left, right = g.sub
+                    clock = self.clock = tick()
+                    barrier = self.barrier = clock
+                    cps.append([_RESUME, len(trail), truth, clock, (right, 0, fr, cb, rest)])
+                    cont = (left, 0, fr, cb, rest)
+                    continue
+
+                if op == OP_ITE:
+                    # the condition's cuts are local to it; its first solution runs _COMMIT,
+                    # which cuts back to ``barrier_h`` (dropping the else branch), then ``then``
+                    cond, then, other = g.sub
+                    barrier_h = len(cps)
+                    clock = self.clock = tick()
+                    barrier = self.barrier = clock
+                    cps.append([_RESUME, len(trail), truth, clock, (other, 0, fr, cb, rest)])
+                    cont = (cond, 0, fr, barrier_h + 1, (_COMMIT, 0, fr, barrier_h, (then, 0, fr, cb, rest)))
+                    continue
+
                 raise EvaluationError(f"internal: unknown goal operation {op}", g.loc)
 
         finally:
             self.inferences += steps
             self.clock = clock
+            forget_ground()  # the occurs check's memory of ground terms lives for one query

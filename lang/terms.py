@@ -22,7 +22,7 @@ if hasattr(sys, "set_int_max_str_digits"):
 
 __all__ = [
     "Symbol", "NIL", "Cons", "Compound", "Var", "sym",
-    "deref", "resolve", "rebuild", "make_list", "list_items", "term_depth_safe",
+    "deref", "occurs", "forget_ground", "resolve", "rebuild", "make_list", "list_items", "term_depth_safe",
     "to_python", "from_python",
 ]
 
@@ -130,6 +130,62 @@ def deref(t: Any) -> Any:
     return t
 
 
+def occurs(v: "Var", t: Any) -> bool:
+    """True when the unbound variable ``v`` occurs in ``t`` (iterative).
+
+    Unification checks it before binding a variable to a list or compound, so no cyclic
+    term is ever made: printing, copying and comparing terms always terminate. A compound
+    found to hold no variable at all is remembered (:data:`_GROUND`), so scanning the same
+    ground subterm again (a derivative's input, say) costs one lookup.
+    """
+    while type(t) is Var:
+        if t is v:
+            return True
+        r = t.ref
+        if r is None:
+            return False
+        t = r
+    tt = type(t)
+    if tt is not Compound and tt is not Cons:
+        return False
+    if _GROUND.get(id(t)) is t:
+        return False
+    ground = True
+    stack = [t]
+    while stack:
+        x = stack.pop()
+        while type(x) is Var:
+            if x is v:
+                return True
+            ground = False
+            r = x.ref
+            if r is None:
+                break
+            x = r
+        tx = type(x)
+        if tx is Cons:
+            stack.append(x.tail)
+            stack.append(x.head)
+        elif tx is Compound:
+            if _GROUND.get(id(x)) is not x:
+                stack.extend(x.args)
+    if ground:
+        if len(_GROUND) >= _GROUND_MAX:
+            _GROUND.clear()
+        _GROUND[id(t)] = t  # holding t keeps its id from being reused while remembered
+    return False
+
+
+# id -> compound or list cell known to contain no variable (bounded; cleared when full)
+_GROUND: dict[int, Any] = {}
+_GROUND_MAX = 1 << 16
+
+
+def forget_ground() -> None:
+    """Drop the occurs check's memory of ground terms (so it holds no term past a query)."""
+    _GROUND.clear()
+
+
 def _equal(a: Any, b: Any) -> bool:
     """Structural, type-strict equality of two (resolved) terms; iterative."""
     stack = [(a, b)]
@@ -151,7 +207,7 @@ def _equal(a: Any, b: Any) -> bool:
             stack.extend(zip(x.args, y.args))
         elif tx is Var or tx is Symbol:
             return False
-        elif x != y:
+        elif x != y or (tx is float and x == 0.0 and str(x) != str(y)):
             return False
     return True
 

@@ -97,6 +97,11 @@ def _check_properties(d: Definition, props: dict) -> None:
                 raise CompileError(f"{d.label}: a store holds statements, not prototypes", d.loc)
     if "index" in props:
         index_positions(props["index"], d.loc)
+    if "table" in props:  # tabling (lang/tabling.py): answers memoised, left recursion ends
+        if props["table"] not in (Symbol("true"), Symbol("false")):
+            raise CompileError(f"{d.label}: table must be true or false, found {props['table']!r}", d.loc)
+        if props["table"] is Symbol("true") and not d.procedural:
+            raise CompileError(f"{d.label}: table = true is for rule definitions (with prototypes)", d.loc)
 
 
 def compile_file(path: str) -> list[CompiledDefinition]:

@@ -25,6 +25,7 @@ from lang.parser import parse_query
 from lang.primitives import REGISTRY
 from lang.program import Statement
 from lang.solver import Machine, copy_term
+from lang.tabling import Tables
 from lang.terms import Compound, Symbol, Var, resolve, term_depth_safe, to_python
 
 from .tome import elemental as _tome_elemental  # noqa: F401  (registers the tome.* primitives)
@@ -32,6 +33,8 @@ from .elemental import Elemental, FactElemental, MemoryElemental
 from .router import MergedFacts, make_route
 
 __all__ = ["Substrate", "Answer", "PartialAnswer"]
+
+_TRUE = Symbol("true")
 
 Answer = dict
 
@@ -57,6 +60,7 @@ class Substrate:
         # routing, built per label on demand and kept up to date as elementals are added
         self._routes: dict[tuple[str, int], Callable | None] = {}
         self.generation = 0     # bumped whenever a route is replaced: the solver's call-site caches check it
+        self.tables = Tables(self, lambda: self.ttl)    # answer tables of `table = true` labels
         self._holders: dict[tuple[str, int], list] = {}
         self._merges: dict[tuple[str, int], list] = {}
         self._route_arities: dict[str, set] = {}
@@ -144,6 +148,7 @@ class Substrate:
         """Forget the routes of ``label`` (or of every label): an elemental was dropped, an
         index changed, or an elemental gained or lost an arity. They are rebuilt on demand."""
         if label is None:
+            self.tables.clear()
             self._routes = {}
             self._holders = {}
             self._merges = {}
@@ -153,6 +158,7 @@ class Substrate:
             self._flushers = [e for e in self.elementals.values() if hasattr(e, "flush")]
             self.generation += 1
             return
+        self.tables.touch(label)
         self._label_index.pop(label, None)
         for arity in self._route_arities.pop(label, ()):
             self._drop_route((label, arity))
@@ -167,6 +173,7 @@ class Substrate:
         """Bring the routing up to date with a newly added elemental: O(1) in the number of
         elementals (a run of fact elementals takes the new one into its merged index)."""
         label = e.label
+        self.tables.touch(label)
         if self._labels is not None:
             self._labels.setdefault(label, []).append(e)
         if hasattr(e, "flush"):
@@ -276,6 +283,8 @@ class Substrate:
         if self.cluster is not None:  # rules with ``near = label`` run on the label's hosts
             from .cluster.near import near_route
             route = near_route(self, label, arity, holders, route)
+        if any(e.properties.get("table") is _TRUE for e in holders):
+            route = self.tables.route(label, arity, route)  # tabling (lang/tabling.py)
         self._routes[key] = route
         self._holders[key] = holders
         if merges:
@@ -349,6 +358,7 @@ class Substrate:
 
     def assert_statement(self, label: str, args: tuple) -> None:
         """Add a statement to the newest writable elemental with that label and arity."""
+        self.tables.touch(label)
         entry = statement_entry(args)
         arity = len(args)
         target = self._writable(label, arity)
@@ -389,6 +399,7 @@ class Substrate:
     def retract_statement(self, label: str, args: tuple) -> tuple | None:
         """Remove the first statement (creation order) that unifies with ``label(args)``;
         return its arguments (for the caller to unify with), or None."""
+        self.tables.touch(label)
         m = Machine(self, None)
         goal = Compound("s", args) if args else Symbol("s")
 

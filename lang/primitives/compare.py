@@ -57,3 +57,15 @@ def _eq(m, a, b):
 def _neq(m, a, b):
     """Succeed when the two terms do not unify (no bindings are kept)."""
     return not m.unifiable(a, b)
+
+
+@primitive("num.eq", "num", "num")
+def _num_eq(m, a, b):
+    """Numbers equal by value (Prolog's =:=): num.eq(1, 1.0) succeeds, while eq(1, 1.0) fails."""
+    return a == b
+
+
+@primitive("num.neq", "num", "num")
+def _num_neq(m, a, b):
+    """Numbers different by value (Prolog's =\\=)."""
+    return a != b

@@ -1,9 +1,10 @@
 """List primitives. Positions are 0-based, like str.find and statement positions."""
 from __future__ import annotations
 
-from functools import cmp_to_key
-
-from ..terms import Compound, Cons, Symbol, Var, deref, make_list
+from ..errors import ArgumentError
+from ..order import sort_terms
+from ..printer import show
+from ..terms import NIL, Compound, Cons, Var, deref, make_list
 from .registry import primitive
 
 
@@ -55,74 +56,36 @@ def _reverse(m, items, out):
     return m.unify(out, make_list(items[::-1]))
 
 
-def _rank(t) -> int:
-    tt = type(t)
-    if tt is Var:
-        return 0
-    if tt is int or tt is float:
-        return 1
-    if tt is Symbol:
-        return 2
-    if tt is str:
-        return 3
-    if tt is Cons or tt is Compound:
-        return 4
-    return 5
-
-
-def compare_terms(a, b) -> int:
-    """Standard order of terms, -1/0/1: variables < numbers < symbols < strings < compounds.
-
-    Numbers compare by value (a float before an equal integer); compounds by arity, then name,
-    then arguments left to right; a list cell is the compound ``'[|]'(head, tail)``. Iterative,
-    so lists and terms deeper than Python's recursion limit compare fine.
-    """
-    stack = [(a, b)]
-    while stack:
-        x, y = stack.pop()
-        x = deref(x)
-        y = deref(y)
-        if x is y:
-            continue
-        rx, ry = _rank(x), _rank(y)
-        if rx != ry:
-            return -1 if rx < ry else 1
-        if rx == 1:
-            if x != y:
-                return -1 if x < y else 1
-            if type(x) is not type(y):
-                return -1 if type(x) is float else 1
-        elif rx == 2 or rx == 3:
-            kx, ky = (x.name, y.name) if rx == 2 else (x, y)
-            if kx != ky:
-                return -1 if kx < ky else 1
-        elif rx == 4:
-            nx, ax = ("[|]", (x.head, x.tail)) if type(x) is Cons else (x.name, x.args)
-            ny, ay = ("[|]", (y.head, y.tail)) if type(y) is Cons else (y.name, y.args)
-            if len(ax) != len(ay):
-                return -1 if len(ax) < len(ay) else 1
-            if nx != ny:
-                return -1 if nx < ny else 1
-            stack.extend(reversed(list(zip(ax, ay))))
-        elif rx == 0:
-            if id(x) != id(y):
-                return -1 if id(x) < id(y) else 1
-        else:
-            kx, ky = repr(x), repr(y)
-            if kx != ky:
-                return -1 if kx < ky else 1
-    return 0
-
-
 @primitive("lst.sort", "list", "out")
 def _sort(m, items, out):
-    """Sort in the standard order of terms (duplicates kept; numbers by value)."""
-    kinds = {type(x) for x in items}
-    if kinds <= {int} or kinds <= {str}:
-        ordered = sorted(items)          # the common cases, without a Python comparison per pair
-    else:
-        ordered = sorted(items, key=cmp_to_key(compare_terms))
-    return m.unify(out, make_list(ordered))
+    """Sort in the standard order of terms, duplicates kept (Prolog's msort/2)."""
+    return m.unify(out, make_list(sort_terms(items)))
+
+
+@primitive("lst.sort.unique", "list", "out")
+def _sort_unique(m, items, out):
+    """Sort in the standard order of terms, keeping identical terms once (Prolog's sort/2)."""
+    return m.unify(out, make_list(sort_terms(items, unique=True)))
+
+
+@primitive("lst.keysort", "list", "out")
+def _keysort(m, items, out):
+    """Sort pair(key, value) or [key, value] items by key in the standard order of terms;
+    stable: items with identical keys keep their order (Prolog's keysort/2)."""
+    keys = []
+    for k, x in enumerate(items):
+        if type(x) is Compound and x.name == "pair" and len(x.args) == 2:
+            keys.append(x.args[0])
+            continue
+        if type(x) is Cons:
+            rest = deref(x.tail)
+            if type(rest) is Cons and deref(rest.tail) is NIL:
+                keys.append(x.head)
+                continue
+        if type(x) is Var:
+            raise ArgumentError("lst.keysort", 1, f"element {k} is unbound; expected pair(key, value)")
+        raise ArgumentError("lst.keysort", 1, f"element {k} is not pair(key, value) or [key, value]: {show(x)}")
+    return m.unify(out, make_list(sort_terms(items, keys=keys)))
 
 
 @primitive("lst.sum", "list", "out")

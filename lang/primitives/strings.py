@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..errors import EvaluationError
+from ..limits import MAX_INT_DIGITS, TOO_LARGE
 from ..printer import show, show_number
 from ..terms import NIL, Symbol, make_list
 from .registry import primitive
@@ -106,6 +107,8 @@ def _tostr(m, t, out):
 def _tonum(m, s, out):
     """Read a number from a string ("42" -> 42, "2.5" -> 2.5); fails when it is not one."""
     t = s.strip()
+    if len(t.lstrip("+-")) > MAX_INT_DIGITS and t.lstrip("+-").isdigit():
+        raise EvaluationError(f"str.tonum: {TOO_LARGE}")
     try:
         v = int(t)
     except ValueError:

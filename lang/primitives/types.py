@@ -1,7 +1,7 @@
 """Type tests: each takes one argument and succeeds or fails."""
 from __future__ import annotations
 
-from ..terms import NIL, Cons, Symbol, Var, deref
+from ..terms import NIL, Compound, Cons, Symbol, Var, deref
 from .registry import primitive
 
 
@@ -41,3 +41,15 @@ def _is_list(m, x):
     while type(x) is Cons:
         x = deref(x.tail)
     return x is NIL
+
+
+@primitive("is.atomic", "any")
+def _is_atomic(m, x):
+    """Succeed for a number, a string, a symbol or [] (Prolog's atomic/1)."""
+    return type(x) in (int, float, str, Symbol)
+
+
+@primitive("is.compound", "any")
+def _is_compound(m, x):
+    """Succeed for a compound term or a list cell (Prolog's compound/1)."""
+    return type(x) in (Compound, Cons)
