@@ -35,8 +35,8 @@ class _GiveUp(Exception):
     """The text uses something outside the fast subset: let Lark parse it."""
 
 
-def _tokens(text: str):
-    pos, n = 0, len(text)
+def _tokens(text: str, pos: int = 0):
+    n = len(text)
     match = _TOKEN.match
     while pos < n:
         m = match(text, pos)
@@ -75,7 +75,11 @@ def parse_facts(text: str, file: str) -> list[Definition] | None:
 def _parse(text: str, file: str) -> list[Definition]:
     toks = _tokens(text)
     out: list[Definition] = []
-    for kind, val, pos in toks:
+    while True:
+        t = next(toks, None)  # ``toks`` is replaced after a run of fast rows: no for loop
+        if t is None:
+            break
+        kind, val, pos = t
         if kind != "sym":
             raise _GiveUp
         line = text.count("\n", 0, pos) + 1
@@ -84,7 +88,7 @@ def _parse(text: str, file: str) -> list[Definition]:
         k, v, _ = next(toks)
         if v != "{":
             raise _GiveUp
-        k, v, _ = next(toks)
+        k, v, p = next(toks)
         if k == "sym":  # properties
             while True:
                 name = v
@@ -98,11 +102,11 @@ def _parse(text: str, file: str) -> list[Definition]:
                     raise _GiveUp
             if next(toks)[1] != "{":
                 raise _GiveUp
-            k, v, _ = next(toks)
+            k, v, p = next(toks)
         elif v == "}":
             k, v, _ = next(toks, ("end", None, 0))
             if v == "{":
-                k, v, _ = next(toks)
+                k, v, p = next(toks)
             else:
                 out.append(d)
                 if k == "end":
@@ -110,17 +114,69 @@ def _parse(text: str, file: str) -> list[Definition]:
                 # v starts the next definition: handle it by restarting the loop on it
                 raise _GiveUp
         entries = d.entries
+        row = None
         while v == "(":
-            entries.append(Statement(tuple(_literals(toks, ")"))))
-            k, v, _ = next(toks)
+            if row is not None:  # rows shaped like the previous one: one regex match each
+                end = _rows(text, p, row, entries)
+                if end != p:
+                    toks = _tokens(text, end)
+                    k, v, p = next(toks)
+                    continue
+            args = tuple(_literals(toks, ")"))
+            entries.append(Statement(args))
+            row = _row_pattern(args)
+            k, v, p = next(toks)
             if v == ";":
-                k, v, _ = next(toks)
+                k, v, p = next(toks)
             elif v != "}":
                 raise _GiveUp
         if v != "}":
             raise _GiveUp
         out.append(d)
     return out
+
+
+_LIT = {
+    int: r"(-?[0-9]+)(?![0-9.eE])",
+    float: r"(-?[0-9]+\.[0-9]+(?:[eE][+-]?[0-9]+)?|-?[0-9]+[eE][+-]?[0-9]+)",
+    str: r'"([^"\\\n]*)"',
+    Symbol: r"([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)",
+}
+_ROW_CACHE: dict[tuple, tuple] = {}
+
+
+def _row_pattern(args: tuple):
+    """A compiled regex matching a whole entry whose literals have the kinds of ``args``
+    (no escapes, no comments inside), with the converters of its groups; None if ``args``
+    holds something else. Data files repeat one shape, so most rows take one match."""
+    kinds = tuple(type(a) for a in args)
+    got = _ROW_CACHE.get(kinds)
+    if got is None:
+        if not kinds or any(k not in _LIT for k in kinds):
+            return None
+        body = r"\s*,\s*".join(_LIT[k] for k in kinds)
+        rx = re.compile(r"\(\s*" + body + r"\s*\)\s*;\s*")
+        conv = tuple(None if k is str else k for k in kinds)
+        got = _ROW_CACHE[kinds] = (rx, conv)
+    return got
+
+
+def _rows(text: str, pos: int, row: tuple, entries: list) -> int:
+    """Append the entries starting at ``pos`` that ``row`` matches; return where they stop."""
+    rx, conv = row
+    match = rx.match
+    append = entries.append
+    plain = all(c is None or c is int for c in conv)
+    while True:
+        m = match(text, pos)
+        if m is None:
+            return pos
+        g = m.groups()
+        if plain:
+            append(Statement(tuple([int(x) if c is int else x for c, x in zip(conv, g)])))
+        else:
+            append(Statement(tuple([x if c is None else c(x) for c, x in zip(conv, g)])))
+        pos = m.end()
 
 
 def _literals(toks, close: str) -> list:

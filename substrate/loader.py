@@ -19,7 +19,7 @@ from lang.clauses import compile_entry
 from lang.errors import CompileError, DataError, SeltzerError
 from lang.parser import parse_program
 from lang.primitives import REGISTRY
-from lang.program import Definition
+from lang.program import Definition, Statement
 from lang.terms import Symbol, deref
 
 from .elemental import FactElemental, RuleElemental, index_positions
@@ -75,9 +75,24 @@ def compile_definitions(definitions: list[Definition]) -> list[CompiledDefinitio
     for d in definitions:
         props = {k: deref(v) for k, v in d.properties.items()}
         _check_properties(d, props)
-        entries = [compile_entry(e, REGISTRY) for e in d.entries]
+        entries = [_plain(e) or compile_entry(e, REGISTRY) for e in d.entries]
         out.append(CompiledDefinition(d.label, props, entries, d.procedural, d.loc))
     return out
+
+
+_ATOMIC = (int, str, float, Symbol)
+
+
+def _plain(e) -> tuple | None:
+    """A statement of atomic literals with truth 1 is its arguments as they are (no
+    compiling: the common data-file row); anything else goes through compile_entry."""
+    if type(e) is Statement and e.truth == 1.0 and not e.commit:
+        args = e.args
+        for a in args:
+            if type(a) not in _ATOMIC:
+                return None
+        return args
+    return None
 
 
 def _check_properties(d: Definition, props: dict) -> None:

@@ -84,7 +84,7 @@ class RemoteElemental:
                 raise cause from None
             raise ClusterError(f"{self.label} elemental {self.guid} on {self.place} failed: "
                                f"{type(cause).__name__ if cause else 'error'}: {cause}") from None
-        except (ray.exceptions.RayActorError, ray.exceptions.ObjectLostError) as err:
+        except (ray.exceptions.RayActorError, ray.exceptions.ObjectLostError):
             self.gone()
             raise self.gone_error() from None
 
