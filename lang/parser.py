@@ -7,6 +7,7 @@ with ``file:line:col``, the offending line with a caret, and what was expected.
 """
 from __future__ import annotations
 
+import io
 import re
 import threading
 
@@ -39,7 +40,15 @@ def unescape(body: str, where: Location | None = None) -> str:
             raise ParseError(f"unknown escape '\\{e}' (use \\\" \\' \\\\ \\n \\t \\r or \\uXXXX)", where)
         return ch
 
-    return _ESCAPE_RE.sub(one, body)
+    # written piece by piece: re.sub would hold every piece of a long literal at once
+    out = io.StringIO()
+    pos = 0
+    for m in _ESCAPE_RE.finditer(body):
+        out.write(body[pos:m.start()])
+        out.write(one(m))
+        pos = m.end()
+    out.write(body[pos:])
+    return out.getvalue()
 
 
 def _loc(tok: Token, file: str) -> Location:
