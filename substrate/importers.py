@@ -1,29 +1,36 @@
 """Importers: text lines and CSV/TSV rows become statements of a label.
 
-The whole file is read and checked before the first statement is made, so a missing file,
-a binary or non-UTF-8 file, or a ragged CSV row is reported (with its line number) and
-imports nothing. Without flags the statements are *declared* — published so that rules of
-the label run — in batches, with triggers settled after each batch to keep memory bounded;
-the console line's transaction undoes everything if a trigger fails. With ``bundle(n)`` or
-``assert`` they are stored directly, with no inference at all.
+Files are streamed, so memory stays constant in the file's size: a first pass reads and checks
+the whole file (UTF-8, no NUL byte, lines of at most :data:`MAX_LINE` bytes, no ragged CSV row)
+without keeping it, so a bad file is reported (with its line number) and imports nothing; a
+second pass makes the statements in chunks of :data:`CHUNK`. Only regular files are read (a
+FIFO would block, ``/dev/zero`` never ends). Without flags the statements are *declared* —
+published so that rules of the label run — with triggers settled after each batch; with
+``bundle(n)`` or ``assert`` they are stored directly, with no inference at all (a store
+commits them in bounded batches). If anything fails half-way, the console line's transaction
+undoes everything, store batches included.
 """
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import re
 import time
-from typing import Any, Callable
+from itertools import islice
+from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 from lang.errors import CommandError, DataError
 from lang.printer import show
 from lang.terms import NIL, Compound, Symbol, deref, list_items
 
 from .elemental import FactElemental
-from .loader import read_text
+from .paths import regular_file
 
-__all__ = ["import_txt", "import_csv", "read_lines", "parse_field", "ImportMode"]
+__all__ = ["import_txt", "import_csv", "read_lines", "parse_field", "ImportMode", "MAX_LINE", "CHUNK"]
 
+MAX_LINE = 16 << 20       # bytes in one line (and so in one CSV field): bounds memory per line
+CHUNK = 8192              # statements made and stored at a time
+_BOM = b"\xef\xbb\xbf"
 _INT = re.compile(r"-?[0-9]+\Z")
 _FLOAT = re.compile(r"-?([0-9]+\.[0-9]+([eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+)\Z")
 _DECLARE_BATCH = 1024
@@ -68,17 +75,99 @@ def _mode(cmd: str, flags: Any, csv_options: bool) -> ImportMode:
     return mode
 
 
+def _open(path: str) -> BinaryIO:
+    regular_file(path)
+    try:
+        return open(path, "rb")
+    except OSError as e:
+        raise DataError(f"cannot read: {e.strerror}", path) from None
+
+
+def text_lines(path: str, limit: int = -1, keep_ends: bool = False, what: str = "text") -> Iterator[str]:
+    """Stream the lines of a UTF-8 text file (at most ``limit``; -1: all), without their line
+    ends unless ``keep_ends``; a NUL byte, bad UTF-8 or an over-long line is a DataError at
+    ``path:line``."""
+    with _open(path) as f:
+        n = 0
+        while limit < 0 or n < limit:
+            raw = f.readline(MAX_LINE + 1)
+            if not raw:
+                return
+            n += 1
+            if len(raw) > MAX_LINE:
+                raise DataError(f"line longer than {MAX_LINE >> 20} MiB", f"{path}:{n}")
+            if n == 1 and raw.startswith(_BOM):      # a byte order mark is not part of the text
+                raw = raw[3:]
+            if b"\x00" in raw:
+                raise DataError(f"looks like a binary file (NUL byte); expected {what}", f"{path}:{n}")
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise DataError(f"not UTF-8 text (byte 0x{raw[e.start]:02x})", f"{path}:{n}:{e.start + 1}") from None
+            if not keep_ends:
+                line = line[:-1] if line.endswith("\n") else line
+                line = line[:-1] if line.endswith("\r") else line
+            yield line
+
+
+def check_text(path: str, what: str = "text") -> None:
+    """Check a whole file as :func:`text_lines` would, at C speed (1 MiB blocks): UTF-8, no NUL
+    byte, no line over :data:`MAX_LINE`; a problem is then located line by line and raised."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    run = 0                                   # bytes since the last line end
+    ok = True
+    with _open(path) as f:
+        while ok:
+            block = f.read(1 << 20)
+            if not block:
+                break
+            if b"\x00" in block:
+                ok = False
+                break
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError:
+                ok = False
+                break
+            nl = block.rfind(b"\n")
+            if nl < 0:
+                run += len(block)
+            else:
+                first = block.find(b"\n")
+                longest = max(run + first + 1, max(map(len, block[first + 1:nl + 1].split(b"\n"))) + 1)
+                run = len(block) - nl - 1
+                if longest > MAX_LINE:
+                    ok = False
+            if run > MAX_LINE:
+                ok = False
+        if ok:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                ok = False
+    if not ok:
+        for _ in text_lines(path, what=what):    # raises at the line
+            pass
+
+
+def _lines_fast(path: str, limit: int) -> Iterator[str]:
+    """The lines of a file already checked by :func:`check_text` (no line ends)."""
+    with _open(path) as f:
+        lines = f if limit < 0 else islice(f, limit)
+        for k, raw in enumerate(lines):
+            if not k and raw.startswith(_BOM):
+                raw = raw[3:]
+            line = raw.decode("utf-8")
+            if line.endswith("\n"):
+                line = line[:-2] if line.endswith("\r\n") else line[:-1]
+            elif line.endswith("\r"):
+                line = line[:-1]
+            yield line
+
+
 def read_lines(path: str) -> list[str]:
     """The lines of a UTF-8 text file without line ends; binary files are refused."""
-    text = read_text(path)
-    nul = text.find("\x00")
-    if nul >= 0:
-        line = text.count("\n", 0, nul) + 1
-        raise DataError("looks like a binary file (NUL byte); expected text", f"{path}:{line}")
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+    return list(text_lines(path))
 
 
 _NUMERIC_START = frozenset("-0123456789")
@@ -89,6 +178,8 @@ def parse_field(text: str) -> int | float | str:
     ``-?d.d`` or ``d[eE]d`` a float; anything else ("nan", "1_000", " 5", "") stays a string."""
     if not text or text[0] not in _NUMERIC_START:
         return text
+    if text.isdigit() and text.isascii():
+        return int(text)
     if _INT.match(text):
         return int(text)
     if _FLOAT.match(text):
@@ -96,40 +187,51 @@ def parse_field(text: str) -> int | float | str:
     return text
 
 
-def _store(sub, label: str, statements: list[tuple], mode: ImportMode, progress_bar) -> int:
-    """Store or declare the statements; returns how many elementals were created."""
+def _store(sub, label: str, chunks: Iterable[list[tuple]], mode: ImportMode, progress_bar) -> int:
+    """Store or declare the statements, a chunk at a time; returns how many elementals were created."""
     before = len(sub.elementals)
-    if mode.kind == "bundle":
-        for i in range(0, len(statements), mode.n):
-            sub.install_bundle(label, statements[i:i + mode.n])
-            if progress_bar:
-                progress_bar(min(i + mode.n, len(statements)))
-    elif mode.kind == "assert":
-        if not statements:
-            return 0
-        arity = len(statements[0])
-        target = sub._writable(label, arity)
-        if target is None:
-            target = sub.add(FactElemental(label))
-        if isinstance(target, FactElemental):
-            target.tell(statements)
-            sub.journal(lambda: _truncate(target, statements))
+    done = 0
+    target = None
+    pending: list[tuple] = []
+    for chunk in chunks:
+        if mode.kind == "bundle":
+            pending.extend(chunk)
+            full = len(pending) - len(pending) % mode.n
+            for i in range(0, full, mode.n):
+                sub.install_bundle(label, pending[i:i + mode.n])
+            pending = pending[full:]
+        elif mode.kind == "assert":
+            if target is None:
+                target = sub._writable(label, len(chunk[0]))
+                if target is None:
+                    target = sub.add(FactElemental(label))
+            target.tell(chunk)
+            if isinstance(target, FactElemental):
+                sub.journal(lambda chunk=chunk: _truncate(target, chunk))
+            sub.changed()
         else:
-            target.tell(statements)
-        sub.changed()
+            for s in chunk:
+                sub.declare_ground(label, s)
+            sub.settle(flush=False)
+        done += len(chunk)
         if progress_bar:
-            progress_bar(len(statements))
-    else:
-        for i, s in enumerate(statements):
-            sub.declare_ground(label, s)
-            if (i + 1) % _DECLARE_BATCH == 0:
-                sub.settle(flush=False)
-                if progress_bar:
-                    progress_bar(i + 1)
+            progress_bar(done)
+    if pending:
+        sub.install_bundle(label, pending)
+    if mode.kind == "declare":
         sub.settle()
-        if progress_bar:
-            progress_bar(len(statements))
     return len(sub.elementals) - before
+
+
+def _chunks(rows: Iterable[tuple]) -> Iterator[list[tuple]]:
+    chunk: list[tuple] = []
+    for r in rows:
+        chunk.append(r)
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _truncate(target: FactElemental, statements: list) -> None:
@@ -150,35 +252,43 @@ def import_txt(sub, path: str, label: str, limit: int = -1, flags: Any = NIL,
     """/import.txt: each line becomes label(n, "line"); returns the report message."""
     mode = _mode("import.txt", flags, False)
     t0 = time.perf_counter()
-    lines = read_lines(path)
-    if limit >= 0:
-        lines = lines[:limit]
-    statements = list(zip(range(len(lines)), lines))
-    bar = progress("import.txt", len(statements)) if progress and len(statements) > 20000 else None
+    if limit < 0:
+        check_text(path)                                    # check the whole file first
+        n = sum(1 for _ in _lines_fast(path, limit))
+    else:
+        n = sum(1 for _ in text_lines(path, limit))
+    bar = progress("import.txt", n) if progress and n > 20000 else None
     try:
-        made = _store(sub, label, statements, mode, bar)
+        made = _store(sub, label, _chunks(enumerate(_lines_fast(path, limit))), mode, bar)
     finally:
         if bar:
             bar(None)
-    return _report("txt", len(statements), "lines", label, 2, mode, made, time.perf_counter() - t0)
+    return _report("txt", n, "lines", label, 2, mode, made, time.perf_counter() - t0)
 
 
-def import_csv(sub, path: str, label: str, limit: int = -1, options: Any = NIL,
-               progress: Callable | None = None) -> str:
-    """/import.csv: each row becomes label(f1, ..., fk); returns the report message."""
-    mode = _mode("import.csv", options, True)
-    t0 = time.perf_counter()
-    text = read_text(path)
-    if "\x00" in text:
-        raise DataError("looks like a binary file (NUL byte); expected CSV text", path)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=mode.sep, strict=True)
-    statements: list[tuple] = []
+def _csv_rows(path: str, limit: int, mode: ImportMode) -> Iterator[list[str]]:
+    """The data rows of a CSV file as lists of field texts (header and blank rows skipped);
+    a ragged row or malformed CSV is a DataError at ``path:line``."""
+    if csv.field_size_limit() < MAX_LINE:
+        csv.field_size_limit(MAX_LINE)     # a field may be as long as a line of /import.txt
+    regular_file(path)
+    try:
+        f = open(path, encoding="utf-8-sig", newline="")   # checked by check_text first
+    except OSError as e:
+        raise DataError(f"cannot read: {e.strerror}", path) from None
+    with f:
+        yield from _csv_reader(f, path, limit, mode)
+
+
+def _csv_reader(f, path: str, limit: int, mode: ImportMode) -> Iterator[list[str]]:
+    reader = csv.reader(f, delimiter=mode.sep, strict=True)
     width = None
     skip_header = mode.header
+    n = 0
     try:
         for row in reader:
-            if 0 <= limit <= len(statements):
-                break
+            if 0 <= limit <= n:
+                return
             if not row or row == [""]:
                 continue
             if skip_header:  # the first non-empty row, however many lines it spans
@@ -190,13 +300,27 @@ def import_csv(sub, path: str, label: str, limit: int = -1, options: Any = NIL,
             elif len(row) != width:
                 raise DataError(f"row has {len(row)} field{'s' if len(row) != 1 else ''}, expected {width}",
                                 f"{path}:{reader.line_num}")
-            statements.append(tuple(parse_field(f) for f in row))
+            n += 1
+            yield row
     except csv.Error as e:
         raise DataError(f"malformed CSV: {e}", f"{path}:{reader.line_num}") from None
-    bar = progress("import.csv", len(statements)) if progress and len(statements) > 20000 else None
+
+
+def import_csv(sub, path: str, label: str, limit: int = -1, options: Any = NIL,
+               progress: Callable | None = None) -> str:
+    """/import.csv: each row becomes label(f1, ..., fk); returns the report message."""
+    mode = _mode("import.csv", options, True)
+    t0 = time.perf_counter()
+    check_text(path, "CSV text")                           # check the whole file first
+    n = width = 0
+    for row in _csv_rows(path, limit, mode):
+        n += 1
+        width = len(row)
+    bar = progress("import.csv", n) if progress and n > 20000 else None
+    rows = (tuple([parse_field(f) for f in row]) for row in _csv_rows(path, limit, mode))
     try:
-        made = _store(sub, label, statements, mode, bar)
+        made = _store(sub, label, _chunks(rows), mode, bar)
     finally:
         if bar:
             bar(None)
-    return _report("csv", len(statements), "rows", label, width or 0, mode, made, time.perf_counter() - t0)
+    return _report("csv", n, "rows", label, width, mode, made, time.perf_counter() - t0)

@@ -8,6 +8,7 @@ only builds elementals and installs them, overlapping with the workers still par
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -162,11 +163,16 @@ def build_elemental(cd: CompiledDefinition):
     return ELEMENTAL_CLASSES[name](cd)
 
 
-def install(sub, definitions: list, file: str = "<text>") -> list:
-    """Compile (if needed), build and install definitions; nothing is installed on error."""
+def install(sub, definitions: list, file: str = "<text>", loaded: bool = False) -> list:
+    """Compile (if needed), build and install definitions; nothing is installed on error.
+
+    ``loaded``: they come from the file ``file``, so their paths are confined to its directory
+    (and the current one) unless the substrate is trusted (substrate/paths.py)."""
+    from .paths import confine_definitions
     compiled = definitions
     if definitions and isinstance(definitions[0], Definition):
         compiled = compile_definitions(definitions)
+    confine_definitions(sub, compiled, file if loaded else None)
     made = []
     build = getattr(sub, "build_elemental", build_elemental)
     try:
@@ -241,9 +247,10 @@ def load_files(sub, paths: list[str], progress: Callable[[int, int], None] | Non
     (taken from the end of the queue), so even one worker gives two files at a time.
     Results are installed in the order the files were given.
     """
+    from .paths import plain_path, regular_file
     from .snapshot import load_kbz
     results: list[LoadResult] = []
-    kb_paths = [p for p in paths if not p.endswith(".kbz")]
+    kb_paths = [p for p in paths if not p.endswith(".kbz") and p and "\0" not in p and os.path.isfile(p)]
     done: dict[str, tuple] = {}
     futures: dict = {}
     if len(kb_paths) > 1:
@@ -256,6 +263,8 @@ def load_files(sub, paths: list[str], progress: Callable[[int, int], None] | Non
         t0 = time.perf_counter()
         res = LoadResult(path)
         try:
+            plain_path(path, "/load")
+            regular_file(path)       # not a FIFO (blocks) or /dev/zero (never ends)
             if path.endswith(".kbz"):
                 compiled = load_kbz(path)
             else:
@@ -267,7 +276,7 @@ def load_files(sub, paths: list[str], progress: Callable[[int, int], None] | Non
                     compiled, err = _worker(path)
                 if err is not None:
                     raise err
-            res.elementals = install(sub, compiled, path)
+            res.elementals = install(sub, compiled, path, loaded=True)
             res.statements = sum(e.count() for e in res.elementals)
         except SeltzerError as e:
             res.error = e

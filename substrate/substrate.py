@@ -13,13 +13,14 @@ from __future__ import annotations
 import gc
 import os
 import threading
+import time
 import warnings
 from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Iterator
 
 from lang.clauses import build, compile_entry, compile_query, is_ground
-from lang.errors import SeltzerError
+from lang.errors import EvaluationError, SeltzerError
 from lang.parser import parse_query
 from lang.primitives import REGISTRY
 from lang.program import Statement
@@ -48,8 +49,11 @@ class Substrate:
     default_cluster: Any = None   # what Substrate() uses when given no cluster (tests run suites on Ray)
 
     def __init__(self, *, ttl: float = 60.0, workers: int | None = None,
-                 output: Callable[[str], None] | None = None, cluster: Any = None) -> None:
+                 output: Callable[[str], None] | None = None, cluster: Any = None,
+                 trust: bool = False) -> None:
         self.ttl = ttl
+        self.trust = trust              # knowledge may touch any path (docs/security.md)
+        self.from_knowledge = 0         # > 0 while console.exec runs a line (substrate/paths.py)
         self.workers = workers if workers else max(1, (os.cpu_count() or 2) // 2)
         self.output: Callable[[str], None] = output or (lambda text: None)
         self.elementals: dict[str, Elemental] = {}      # guid -> elemental, creation order
@@ -109,7 +113,10 @@ class Substrate:
         self._touched.clear()
         for item in reversed(journal or ()):
             if item[0] == "undo":
-                item[1]()
+                try:
+                    item[1]()
+                except SeltzerError as e:   # e.g. a full disk while deleting a store's batches:
+                    self.output(f"error: could not undo part of the failed line: {e.message()}")
         self.changed()
 
     def journal(self, undo: Callable[[], None]) -> None:
@@ -491,9 +498,19 @@ class Substrate:
         self._settling = True
         try:
             triggers = self._triggers
+            deadline = time.monotonic() + self.ttl if self.ttl else None
+            n = 0
             while triggers:
                 label, args = triggers.popleft()
                 self._run_trigger(label, args)
+                n += 1
+                if deadline is not None and not n & 63 and time.monotonic() > deadline:
+                    # a rule that keeps declaring statements its own label answers: each trigger
+                    # has a time to live, so the cascade as a whole gets one too
+                    triggers.clear()
+                    raise EvaluationError(f"triggers still running after the time to live ({self.ttl:g} s, "
+                                          f"{n} triggers): a rule keeps declaring statements that "
+                                          f"trigger rules; the line is undone")
             if flush:
                 self.flush_bundles()
                 for e in list(self._flushers):
@@ -533,8 +550,13 @@ class Substrate:
         self.output(text)
 
     def exec_line(self, line: str) -> bool:
-        """Run a console line from knowledge (``console.exec``); True when it succeeded."""
-        return self.console.run_line(line)
+        """Run a console line from knowledge (``console.exec``); True when it succeeded.
+        Its paths are confined to the current directory unless trusted (substrate/paths.py)."""
+        self.from_knowledge += 1
+        try:
+            return self.console.run_line(line)
+        finally:
+            self.from_knowledge -= 1
 
     # -- public API ------------------------------------------------------------------------------
     @property
@@ -617,9 +639,18 @@ class Substrate:
         self.counters["queries"] += 1
         try:
             yield from m.run(compiled)
+        except GeneratorExit:
+            # Closed before its end: inside a console line that means the line is failing (its
+            # rollback drops the triggers); through the API, what it triggered still runs.
+            if self._journal is None:
+                self.settle()
+            raise
+        except BaseException:
+            raise                       # the line fails; its rollback drops the triggers
+        else:
+            self.settle()
         finally:
             self.counters["inferences"] += m.inferences
-            self.settle()
 
     def table(self, text: str, ttl: float | None = None):
         """Solve a query and return all its solutions as a :class:`~substrate.results.QueryTable`

@@ -276,3 +276,153 @@ def test_a_store_not_closed_cleanly_gets_the_quick_check_when_loaded(tmp_path):
     assert res.returncode == 0 and ":n = 500" in res.stdout, res.stdout
     assert not list(path.glob("open.*"))
     assert gone.returncode == 0
+
+
+# ---- §3 knowledge is confined to its directory -------------------------------------------------
+
+def _evil(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """An untrusted folder with a .kb, a victim file outside it, and a working directory."""
+    evil, work = tmp_path / "evil", tmp_path / "work"
+    evil.mkdir()
+    work.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("secret\n")
+    (evil / "rules.kb").write_text(
+        'steal { (:x) :- console.exec("/import.txt(\\"' + str(victim) + '\\", got, -1, [assert])"), #got(0, :x); }\n'
+        'clobber { () :- console.exec("/save(\\"' + str(victim) + '\\")"); }\n'
+        'local { () :- console.exec("/save(\\"out.kb\\")"); }\n')
+    (evil / "store.kb").write_text(f'st {{ class = store, path = "{tmp_path / "outside.lmdb"}" }} {{}}\n')
+    (evil / "inside.kb").write_text('st { class = store, path = "' + str(evil / "in.lmdb") + '" } {}\n')
+    return evil, work, victim
+
+
+def test_loaded_knowledge_cannot_touch_paths_outside_its_directory(tmp_path, monkeypatch):
+    evil, work, victim = _evil(tmp_path)
+    monkeypatch.chdir(work)
+    kb, c, out = console()
+    assert not c.run_line(f'/load("{evil / "store.kb"}")')
+    assert "access to " + str(tmp_path / "outside.lmdb") + " refused" in out[-1]
+    assert f"{evil / 'store.kb'}:1:1" in out[-1] and "--trust" in out[-1]
+    assert not (tmp_path / "outside.lmdb").exists()
+    assert c.run_line(f'/load("{evil / "inside.kb"}")')             # its own folder is fine
+    assert (evil / "in.lmdb").is_dir()
+    assert c.run_line(f'/load("{evil / "rules.kb"}")')
+    out.clear()
+    assert not c.run_line("#steal(:x)")
+    assert f"access to {victim} refused" in "\n".join(out) and "secret" not in "\n".join(out)
+    assert not c.run_line("#clobber()")
+    assert victim.read_text() == "secret\n"
+    assert c.run_line("#local()")                                     # under the current directory
+    assert (work / "out.kb").exists()
+    assert c.run_line(f'/import.txt("{victim}", mine)')              # the user's own line is not confined
+    kb.close()
+
+
+def test_trust_lets_knowledge_touch_any_path(tmp_path, monkeypatch):
+    evil, work, victim = _evil(tmp_path)
+    monkeypatch.chdir(work)
+    kb, c, out = console(Substrate(trust=True))
+    assert c.run_line(f'/load("{evil / "store.kb"}", "{evil / "rules.kb"}")')
+    assert c.run_line("#steal(:x)") and out[-2] == ':x = "secret"'
+    kb.close()
+    res = subprocess.run([sys.executable, "-m", "repl", "--trust", str(evil / "rules.kb"), "-e", "#steal(:x)"],
+                         capture_output=True, text=True, cwd=work, timeout=60,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert ':x = "secret"' in res.stdout, res.stdout + res.stderr
+
+
+def test_a_symlink_out_of_the_directory_is_refused(tmp_path, monkeypatch):
+    evil, work, victim = _evil(tmp_path)
+    (work / "link").symlink_to(tmp_path)
+    monkeypatch.chdir(work)
+    kb, c, out = console()
+    assert c.run_line(f'/load("{evil / "rules.kb"}")')
+    assert not c.run_line('console.exec("/import.txt(\\"link/victim.txt\\", got)")')
+    assert "refused" in out[-1]
+    kb.close()
+
+
+# ---- §4 every error is the project's own -------------------------------------------------------
+
+NUL_LINES = [
+    '/load("a\\u0000b")', '/load("a\\u0000b.kbz")', '/save("a\\u0000b")', '/save("x\\u0000.kbz")',
+    '/import.txt("a\\u0000b", x)', '/import.csv("a\\u0000b", x)', '/import.tome("a\\u0000b", "f", 1)',
+    '/import.tome("t.txt", "f\\u0000", 1)', 'x { class = store, path = "a\\u0000b" } {}',
+    'x { class = tome, path = "a\\u0000b" } {}', 'console.exec("/load(\\"a\\u0000b\\")")',
+    '/import.txt("", x)', '/load("")',
+]
+
+
+@pytest.mark.parametrize("line", NUL_LINES)
+def test_nul_bytes_and_empty_paths_are_clear_errors(tmp_path, monkeypatch, line):
+    monkeypatch.chdir(tmp_path)
+    kb, c, out = console()
+    assert not c.run_line(line)
+    text = "\n".join(out)
+    assert "internal error" not in text and ("NUL byte" in text or "empty" in text), text
+    assert kb.elementals == {} and list(tmp_path.iterdir()) == [tmp_path / "home"]
+    kb.close()
+    assert Substrate().load("a\0b")[0].error is not None
+
+
+def test_nan_and_huge_ttl_are_refused(tmp_path):
+    for ttl in ("nan", "inf", "-1", "0", "1e400"):
+        res = subprocess.run([sys.executable, "-m", "repl", "--ttl", ttl, "-e", "true"], capture_output=True,
+                             text=True, cwd=ROOT, timeout=60)
+        assert res.returncode == 2 and "--ttl must be a positive number" in res.stderr, (ttl, res.stderr)
+    kb, c, out = console()
+    for arg in ("1" + "0" * 400, "0", "-5", "x"):
+        assert not c.run_line(f"/ttl({arg})")
+        assert "internal" not in out[-1] and "/ttl:" in out[-1] and len(out[-1]) < 200
+    assert kb.ttl == 60.0
+
+
+def test_pow_out_of_range_is_an_evaluation_error():
+    kb, c, out = console()
+    assert not c.run_line("pow(10.0, 400, :x)")
+    assert out[-1] == "error: <query>:1:1: pow: the result of 10.0 ** 400 is too large for a float"
+
+
+def test_import_tome_checks_before_creating_its_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.txt").write_text("1 W 1 2\n2 W 3 4\n")
+    (tmp_path / "afile").write_text("")
+    (tmp_path / "bad.txt").write_text("not tome data\n")
+    kb, c, out = console()
+    for line, expect in [('/import.tome("t.txt", "afile", 1)', "is a file, not a folder"),
+                         ('/import.tome("t.txt", "", 1)', "the path is empty"),
+                         ('/import.tome("/dev/zero", "f1", 1)', "not a regular file"),
+                         ('/import.tome("t.txt", "' + "x" * 300 + '", 1)', "File name too long"),
+                         ('/import.tome("bad.txt", "f2", 1)', "bad.txt"),
+                         ('/import.tome("nope.txt", "f3", 1)', "no such file")]:
+        assert not c.run_line(line)
+        assert expect in out[-1] and "internal" not in out[-1], out[-1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "bad.txt", "home", "t.txt"]
+    assert c.run_line('/import.tome("t.txt", "ok", 1)')
+
+
+FULL_DISK = r"""
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)          # a write past the limit fails with EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+import repl
+sys.exit(repl.main(sys.argv[1:]))
+"""
+
+
+def test_a_full_disk_is_a_clear_store_error_and_loses_nothing_committed(tmp_path):
+    with open(tmp_path / "rows.csv", "w") as f:
+        for i in range(40_000):
+            f.write(f"{i},row{i}{'x' * 40}\n")
+    res = subprocess.run([sys.executable, "-c", FULL_DISK, "-e", _store_line(tmp_path / "full.lmdb"),
+                          "-e", "assert(st(-1, kept))",
+                          "-e", f'/import.csv("{tmp_path / "rows.csv"}", st, -1, [assert])',
+                          "-e", "count(#st(_, _), :n)"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert "the disk is full" in res.stdout and "Traceback" not in res.stdout + res.stderr, (res.stdout, res.stderr, res.returncode)
+    assert str(tmp_path / "full.lmdb") in res.stdout and "?- count(" in res.stdout
+    rows = _child_count(tmp_path / "full.lmdb")
+    assert rows[0] == [-1, "kept"]
+    # the failed line's committed batches are gone, or the console said they could not be
+    assert len(rows) == 1 or "could not undo part of the failed line" in res.stdout

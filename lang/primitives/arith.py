@@ -54,7 +54,12 @@ def _power(a, b):
         raise EvaluationError(f"pow: exponent {b} is too large")
     if type(a) is int and type(b) is int and b > 0 and abs(a) > 1 and (abs(a).bit_length() - 1) * b > 332_193:
         raise EvaluationError(f"pow: {TOO_LARGE}")
-    r = a ** b
+    try:
+        r = a ** b
+    except OverflowError:           # float ** : "(34, 'Numerical result out of range')"
+        raise EvaluationError(f"pow: the result of {a} ** {b} is too large for a float") from None
+    except ZeroDivisionError:       # 0.0 ** -1
+        raise EvaluationError(f"pow: {a} ** {b} divides by zero") from None
     if type(r) is complex:
         raise EvaluationError("pow: the result is not a real number")
     return _finite("pow", r)

@@ -72,6 +72,13 @@ def int_arg(cmd: str, i: int, x: Any) -> int:
     return x
 
 
+def path_arg(console, cmd: str, i: int, x: Any) -> str:
+    """A command argument that is a path: text, no NUL byte, and (for a line run from
+    knowledge) one that knowledge may touch (substrate/paths.py)."""
+    from ..paths import allowed
+    return allowed(console.sub, text_arg(cmd, i, x), f"/{cmd}: argument {i}")
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -94,9 +101,9 @@ def _load(console, *paths):
     for i, p in enumerate(paths):
         items, tail = list_items(p)
         if tail is NIL and items:  # /load(["a.kb", "b.kb"]) - e.g. built by a rule
-            files.extend(text_arg("load", i + 1, x) for x in items)
+            files.extend(path_arg(console, "load", i + 1, x) for x in items)
         else:
-            files.append(text_arg("load", i + 1, p))
+            files.append(path_arg(console, "load", i + 1, p))
     bar = console.progress("load", len(files)) if console.progress and len(files) > 1 else None
     t0 = time.perf_counter()
     if bar is None:
@@ -133,7 +140,7 @@ def _save(console, path, which=None):
     """Write elementals to a .kb (readable text) or .kbz (msgpack snapshot) file, atomically."""
     from ..units import format_elapsed
     from ..snapshot import save
-    p = text_arg("save", 1, path)
+    p = path_arg(console, "save", 1, path)
     sub = console.sub
     if which is None:
         els = list(sub.elementals.values())
@@ -185,8 +192,8 @@ def _import_txt(console, path, label, limit=-1, flags=NIL):
     from ..importers import import_txt
     lab = text_arg("import.txt", 2, label)
     before = console.sub.counters["triggers"]
-    msg = import_txt(console.sub, text_arg("import.txt", 1, path), lab, int_arg("import.txt", 3, limit), flags,
-                     console.progress)
+    msg = import_txt(console.sub, path_arg(console, "import.txt", 1, path), lab, int_arg("import.txt", 3, limit),
+                     flags, console.progress)
     return _unheard(console, msg, lab, flags, before)
 
 
@@ -197,7 +204,7 @@ def _import_csv(console, path, label, limit=-1, options=NIL):
     from ..importers import import_csv
     lab = text_arg("import.csv", 2, label)
     before = console.sub.counters["triggers"]
-    msg = import_csv(console.sub, text_arg("import.csv", 1, path), lab, int_arg("import.csv", 3, limit), options,
+    msg = import_csv(console.sub, path_arg(console, "import.csv", 1, path), lab, int_arg("import.csv", 3, limit), options,
                      console.progress)
     return _unheard(console, msg, lab, options, before)
 
@@ -223,7 +230,7 @@ def _import_tome(console, path, folder, seqid):
     t0 = time.perf_counter()
     seq = deref(seqid)
     seq = seq if type(seq) is int else text_arg("import.tome", 3, seq)
-    rows = import_tome_command(text_arg("import.tome", 1, path), text_arg("import.tome", 2, folder), seq,
+    rows = import_tome_command(path_arg(console, "import.tome", 1, path), path_arg(console, "import.tome", 2, folder), seq,
                                console.progress)
     dt = time.perf_counter() - t0
     return f"imported {rows} rows of sequence {seq} into {text_arg('import.tome', 2, folder)} in {format_elapsed(dt)}"

@@ -190,7 +190,8 @@ class StatementStore:
     """
 
     __slots__ = ("path", "_env", "_main", "_meta", "_idx", "_pid", "_gate", "_wlock",
-                 "_verbose", "_report", "_map_size", "_sealed", "_marker", "__weakref__")
+                 "_verbose", "_report", "_map_size", "_sealed", "_marker", "_wild", "_wild_txn",
+                 "__weakref__")
 
     def __init__(self, path: str | os.PathLike, index: Sequence[int] | None = None,
                  verbose: bool = False, create: bool = True, *,
@@ -208,6 +209,8 @@ class StatementStore:
         self._map_size = map_size
         self._sealed = checksum
         self._marker: str | None = None
+        self._wild: frozenset = frozenset()   # indexed positions holding a non-ground argument
+        self._wild_txn = -1                   # ... as of this transaction id
         self._env: lmdb.Environment | None = None
         self._idx: dict[int, object] = {}
         self._gate = _Gate()
@@ -398,7 +401,7 @@ class StatementStore:
                     held = self._hold_exclusive(held)
                     self._resize(grow=isinstance(e, lmdb.MapFullError))
                 except lmdb.Error as e:
-                    raise self._fail(f"cannot write to the store: {e}", e) from e
+                    raise self._fail(_write_failure(e), e) from e
                 except CodecError as e:
                     raise self._fail(f"corrupt record in the store: {e}", e) from e
                 finally:
@@ -450,7 +453,11 @@ class StatementStore:
         def work(txn: lmdb.Transaction) -> int:
             first = _ID.unpack(txn.get(b"next", db=self._meta))[0]
             ids = [_ID.pack(i) for i in range(first, first + len(rows))]
-            records = [seal(i, r) for i, r in zip(ids, rows)] if self._sealed else rows
+            if self._sealed:
+                crc, pack = zlib.crc32, _CRC.pack
+                records = [r + pack(crc(r, i & 0xFFFFFFFF)) for i, r in zip(range(first, first + len(rows)), rows)]
+            else:
+                records = rows
             with txn.cursor(self._main) as cur:
                 cur.putmulti(zip(ids, records), append=True)
             for pos, db in self._idx.items():   # the index may have changed since encoding
@@ -623,9 +630,64 @@ class StatementStore:
                         key = key_for(full)
                         plans.append((pos, key, full if key is not full else None))
             checks = [(pos, a) for pos, a in enumerate(args) if type(a) in _ATOMS]
+        if len(plans) == 1:
+            found = self._read(lambda txn: self._fetch_one(txn, plans[0], len(args), checks))
+            if found is not None:
+                yield from found
+                return
         cursor = _Cursor(None if args is None else len(args), plans, checks)
         while not cursor.done:
             yield from self._read(lambda txn: self._fetch(txn, cursor))
+
+    def _has_wild(self, txn: lmdb.Transaction, pos: int) -> bool:
+        """Whether index ``pos`` files any statement under the wildcard key: known per committed
+        transaction (any writer, any process), so a store of ground statements skips that probe."""
+        tid = txn.id()
+        if tid != self._wild_txn:
+            wild = set()
+            for p, db in self._idx.items():
+                with txn.cursor(db) as cur:
+                    if cur.set_key(WILDCARD_KEY):
+                        wild.add(p)
+            self._wild, self._wild_txn = frozenset(wild), tid
+        return pos in self._wild
+
+    def _fetch_one(self, txn: lmdb.Transaction, plan: tuple, arity: int, checks: list):
+        """A lookup through one index, whole, in this one read transaction; None when the bucket
+        is large (over a chunk) or the index is gone: then the chunked path does it."""
+        pos, key, full = plan
+        db = self._idx.get(pos)
+        if db is None:
+            return None
+        with txn.cursor(db) as cur:
+            ids = list(islice(cur.iternext_dup(), _MAX_CHUNK)) if cur.set_key(key) else []
+            if len(ids) >= _MAX_CHUNK:
+                return None
+            if self._has_wild(txn, pos) and cur.set_key(WILDCARD_KEY):
+                wild = list(islice(cur.iternext_dup(), _MAX_CHUNK))
+                if len(wild) + len(ids) >= _MAX_CHUNK:
+                    return None
+                ids = sorted(ids + wild)
+        get, main, decode, unpack = txn.get, self._main, self._decode, _ID.unpack
+        out = []
+        for sid in ids:
+            raw = get(sid, db=main)
+            if raw is None:                        # an index entry without its statement: skip
+                continue
+            stmt, truth = decode(sid, raw)
+            if len(stmt) != arity:
+                continue
+            if full is not None:                   # a hashed key: check the real argument
+                k = term_key(stmt[pos])
+                if k is not None and k != full:
+                    continue
+            for p, want in checks:                 # cheap pre-filter: atoms that cannot unify
+                x = stmt[p]
+                if type(x) is not Var and (type(x) is not type(want) or x != want):
+                    break
+            else:
+                out.append((unpack(sid)[0], stmt, truth))
+        return out
 
     def _fetch(self, txn: lmdb.Transaction, c: _Cursor) -> list[tuple[int, Statement, float]]:
         """Read the next chunk of a lookup; mutates ``c`` to resume after it."""
@@ -794,6 +856,17 @@ class StatementStore:
     def __repr__(self) -> str:
         state = "closed" if self._env is None else f"index={list(self.index())}"
         return f"StatementStore({self.path!r}, {state})"
+
+
+def _write_failure(e: lmdb.Error) -> str:
+    """What a failed write means for the user (LMDB reports a full disk or a file size limit as
+    an I/O error of mdb_txn_commit); nothing of the failed transaction was written."""
+    text = str(e)
+    if isinstance(e, (lmdb.DiskError, lmdb.PanicError)) or any(
+            s in text for s in ("Input/output", "No space", "File too large", "quota")):
+        return (f"cannot write to the store: the disk is full, a file size limit was reached, or the "
+                f"disk failed ({text}); nothing of this write was stored: free some space and retry")
+    return f"cannot write to the store: {text}"
 
 
 def _size(n: int) -> str:

@@ -171,8 +171,19 @@ def _tome_rows(m, where, seqid, xmin, xmax, rows):
 
 def import_tome_command(path: str, folder: str, seqid: int | str, progress=None) -> int:
     """/import.tome: convert a text file; drops the cached arrays of that folder's seqid."""
+    import shutil
+    from ..paths import plain_path, regular_file
     from .tome import import_tome
-    os.makedirs(folder, exist_ok=True)
+    plain_path(path, "/import.tome: argument 1")
+    plain_path(folder, "/import.tome: argument 2")
+    regular_file(path)
+    if os.path.lexists(folder) and not os.path.isdir(folder):
+        raise StoreError("is a file, not a folder; choose a folder for the tome", where=folder)
+    created = not os.path.lexists(folder)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as e:
+        raise StoreError(f"cannot create the tome folder: {e.strerror}", where=folder) from None
     bar = progress("import.tome", 100) if progress else None
 
     def on_progress(rows: int, done: int, total: int) -> None:
@@ -180,6 +191,10 @@ def import_tome_command(path: str, folder: str, seqid: int | str, progress=None)
             bar(int(100 * done / total))
     try:
         rows = import_tome(path, folder, seqid, on_progress)
+    except BaseException:
+        if created:                   # a failed import leaves no folder behind
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
     finally:
         if bar:
             bar(None)
