@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from lang.errors import SeltzerError
 from substrate import Substrate
 from substrate.store.elemental import BATCH
 
@@ -362,7 +363,8 @@ def test_nul_bytes_and_empty_paths_are_clear_errors(tmp_path, monkeypatch, line)
     assert "internal error" not in text and ("NUL byte" in text or "empty" in text), text
     assert kb.elementals == {} and list(tmp_path.iterdir()) == [tmp_path / "home"]
     kb.close()
-    assert Substrate().load("a\0b")[0].error is not None
+    with pytest.raises(SeltzerError, match="NUL byte"):
+        Substrate().load("a\0b")
 
 
 def test_nan_and_huge_ttl_are_refused(tmp_path):
