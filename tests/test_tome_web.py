@@ -3,7 +3,6 @@ the labelled picture, bounded memory and concurrency, CORS, the access log and t
 command run as a real process."""
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -26,7 +25,7 @@ from hypothesis import strategies as st
 from numpy.lib import format as npformat
 
 from substrate.tome import figure, picture, web
-from substrate.tome.picture import PALETTE, column_means, draw, encode_png
+from substrate.tome.picture import PALETTE, column_means, draw
 from substrate.tome.tome import Tome
 from substrate.tome.web import TomeServer, make_app
 
