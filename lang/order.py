@@ -19,7 +19,7 @@ from functools import cmp_to_key
 from math import copysign
 from typing import Any
 
-from .terms import NIL, Compound, Cons, Symbol, Var, deref
+from .terms import NIL, Cons, Symbol, Var, deref
 
 __all__ = ["compare_terms", "sort_terms"]
 

@@ -32,7 +32,7 @@ import time
 from typing import Any, Callable, Iterator
 
 from .errors import EvaluationError
-from .terms import Compound, Cons, Var, deref, rebuild, resolve, term_depth_safe
+from .terms import Compound, Cons, Var, deref, rebuild, term_depth_safe
 
 __all__ = ["Tables", "MAX_NESTING"]
 

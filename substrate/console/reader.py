@@ -110,7 +110,7 @@ def _walk(text: str, start: str, resume: _Walk | None = None, begin: int = 0) ->
         return _Walk(Status("wrong", at=p))
     except UnexpectedToken as e:
         return _Walk(Status("wrong", at=(e.token.start_pos or 0) + begin))
-    except UnexpectedInput as e:  # any other rejection is at the end of the text
+    except UnexpectedInput:  # any other rejection is at the end of the text
         return _Walk(Status("wrong", at=len(text)))
     state = ip.parser_state.copy(deepcopy_values=False)
     try:

@@ -20,7 +20,6 @@ import numpy as np
 from lang.terms import Compound, Cons, Symbol
 
 from .columns import ATOM, FLOAT, INT, OBJ, Atoms, Column
-from .index import PosIndex
 from .table import Table
 
 __all__ = ["encode_facts", "FactColumns", "check_term", "SnapshotError"]

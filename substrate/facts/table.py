@@ -22,7 +22,7 @@ import numpy as np
 from lang.terms import Symbol, Var
 
 from .columns import ATOM, FLOAT, INT, OBJ, Atoms, Column, kind_of, row_getter, view
-from .index import BASE_MIN, NOKEY, PosIndex, goal_key
+from .index import NOKEY, PosIndex, goal_key
 
 __all__ = ["Table", "EAGER"]
 
