@@ -92,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     # The engine allocates many short-lived objects; Python's default generation-0 threshold
     # (700) makes the collector the largest single cost of a proof (bench/classic.py --profile).
     gc.set_threshold(100_000, 50, 100)
+    for stream in (sys.stdout, sys.stderr):  # text with lone surrogates (console.puts) prints escaped
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
 
     def out(text: str) -> None:
         try:

@@ -24,7 +24,7 @@ def _escape(text: str, table: dict[str, str]) -> str:
         e = table.get(ch)
         if e is not None:
             out.append(e)
-        elif ch < " " or ch == "\x7f":
+        elif ch < " " or ch == "\x7f" or "\ud800" <= ch <= "\udfff":  # control chars, lone surrogates
             out.append(f"\\u{ord(ch):04x}")
         else:
             out.append(ch)
@@ -32,7 +32,8 @@ def _escape(text: str, table: dict[str, str]) -> str:
 
 
 def show_string(s: str) -> str:
-    """A string literal: double quotes, escapes for quotes, backslashes and control chars."""
+    """A string literal: double quotes, escapes for quotes, backslashes, control chars and lone
+    surrogates (which no UTF-8 file or terminal can hold), so it always reads back as the same string."""
     return '"' + _escape(s, _STRING_ESCAPES) + '"'
 
 

@@ -137,7 +137,7 @@ def save_kbz(path: str, elementals: list, progress=None) -> int:
     else (rules, statements with variables or truth values, stores, tomes) as source text."""
     from .facts.snapshot import encode_facts
     count = 0
-    pack = msgpack.Packer(use_bin_type=True).pack
+    pack = msgpack.Packer(use_bin_type=True, unicode_errors="surrogatepass").pack
     parts = [pack({"magic": KBZ_MAGIC, "version": KBZ_VERSION, "count": len(elementals)})]
     for k, e in enumerate(elementals):
         if progress:
@@ -165,7 +165,7 @@ def load_kbz(path: str) -> list[CompiledDefinition]:
         raise DataError(f"no such file: {path}") from None
     except OSError as e:
         raise DataError(f"cannot read {path}: {e.strerror}") from None
-    up = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=max(len(data), 1 << 20))
+    up = msgpack.Unpacker(raw=False, strict_map_key=False, unicode_errors="surrogatepass", max_buffer_size=max(len(data), 1 << 20))
     up.feed(data)
     offset = 0
     try:

@@ -8,6 +8,7 @@ import tempfile
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from lang.terms import Symbol
 from substrate import Substrate
 from substrate import snapshot
 
@@ -132,3 +133,15 @@ def test_a_quoted_label_saves_to_a_loadable_file(tmp_path):
     path = str(tmp_path / "q.kb")
     assert kb.run(f'/save("{path}")')
     assert Substrate().load(path)[0].error is None
+
+
+@pytest.mark.parametrize("ext", [".kb", ".kbz"])
+def test_lone_surrogates_print_save_and_load_back(tmp_path, ext):
+    kb = Substrate()
+    assert kb.run('assert(u("a\\ud800b")), assert(u(\'s\\udfff\'))')
+    assert answers(kb, "#u(:s)") == [([("s", '"a\\ud800b"')], 1.0), ([("s", "'s\\udfff'")], 1.0)]
+    path = str(tmp_path / ("u" + ext))
+    assert kb.run(f'/save("{path}")')
+    again = Substrate()
+    assert again.load(path)[0].error is None
+    assert [a["s"] for a in again.query("#u(:s)")] == ["a\ud800b", Symbol("s\udfff")]
