@@ -77,8 +77,15 @@ def _check(a: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``seltzer`` command; returns the exit status."""
-    argv = sys.argv[1:] if argv is None else argv
+    """Entry point of the ``seltzer`` command; returns the exit status (130 after Ctrl-C,
+    wherever it lands: while the modules load, a file loads or a line runs)."""
+    try:
+        return _main(sys.argv[1:] if argv is None else argv)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _main(argv: list[str]) -> int:
     if argv[:1] and argv[0] in _COMMAND_HELP:
         command = _commands().parse_args(argv)
         return command.run(command)
@@ -221,7 +228,10 @@ def _progress_bars(label: str, total: int | None):
     """A prompt-toolkit progress bar: returns ``update(done)``; ``update(None)`` closes it,
     drawn full only when everything was done (not after Ctrl-C or an error)."""
     from prompt_toolkit.shortcuts import ProgressBar
-    bar = ProgressBar()  # the counter's label is the only title: printed once
+    from prompt_toolkit.shortcuts.progress_bar import formatters
+    formats = [_count_formatter() if type(f) is formatters.Progress else f
+               for f in formatters.create_default_formatters()]
+    bar = ProgressBar(formatters=formats)  # the counter's label is the only title: printed once
     bar.__enter__()
     counter = bar(label=label, total=total)
 
@@ -237,6 +247,31 @@ def _progress_bars(label: str, total: int | None):
         bar.invalidate()
 
     return update
+
+
+def _short(n: int) -> str:
+    """A count as a bar shows it: 60000, 21.3M (a /load counts bytes of source)."""
+    return str(n) if n < 1_000_000 else f"{n / 1e6:.1f}M"
+
+
+def _count_formatter():
+    from prompt_toolkit.formatted_text import HTML
+    from prompt_toolkit.layout.dimension import D
+    from prompt_toolkit.shortcuts.progress_bar import formatters
+
+    class Count(formatters.Progress):
+        """``done/total`` with large counts shortened (prompt-toolkit's Progress shows every digit)."""
+
+        def format(self, progress_bar, progress, width):
+            total = "?" if progress.total is None else _short(progress.total)
+            return HTML("<current>{}</current>/<total>{}</total>").format(
+                _short(progress.items_completed).rjust(len(total)), total)
+
+        def get_width(self, progress_bar):
+            widths = [len("?" if c.total is None else _short(c.total)) for c in progress_bar.counters]
+            return D.exact(max(widths + [1]) * 2 + 1)
+
+    return Count()
 
 
 def _stdout_to_devnull() -> None:

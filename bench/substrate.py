@@ -302,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add("load 7 files sequentially (no workers)", f"{dt_seq:.2f} s, {rate(total, dt_seq)}")
     for workers in (2, 1):
         t0 = time.perf_counter()
-        cold = concurrent(workers)()  # first use starts the forkserver and the pool
+        cold = concurrent(workers)()  # first use starts the worker processes
         dt_cold = time.perf_counter() - t0
         del cold
         dt_par, sub = best_of(repeat, concurrent(workers))

@@ -64,15 +64,30 @@ def _value(kind: str, text: str):
     raise _GiveUp
 
 
-def parse_facts(text: str, file: str) -> list[Definition] | None:
-    """Definitions of ``text`` if it is all ground literal facts, else None."""
+def parse_facts(text: str, file: str, progress=None, step: int = 1 << 16) -> list[Definition] | None:
+    """Definitions of ``text`` if it is all ground literal facts, else None; ``progress(pos)``
+    is told how far the scan has gone about every ``step`` characters of rows."""
     try:
-        return _parse(text, file)
+        return _parse(text, file, _Ticker(progress, step) if progress is not None else None)
     except (_GiveUp, StopIteration, ValueError):
         return None
 
 
-def _parse(text: str, file: str) -> list[Definition]:
+class _Ticker:
+    """Calls ``progress(pos)`` when ``pos`` has passed ``mark``, then moves the mark a step on."""
+
+    __slots__ = ("progress", "step", "mark")
+
+    def __init__(self, progress, step: int) -> None:
+        self.progress, self.step, self.mark = progress, step, step
+
+    def __call__(self, pos: int) -> None:
+        if pos >= self.mark:
+            self.mark = pos + self.step
+            self.progress(pos)
+
+
+def _parse(text: str, file: str, tick: _Ticker | None = None) -> list[Definition]:
     toks = _tokens(text)
     out: list[Definition] = []
     while True:
@@ -117,7 +132,7 @@ def _parse(text: str, file: str) -> list[Definition]:
         row = None
         while v == "(":
             if row is not None:  # rows shaped like the previous one: one regex match each
-                end = _rows(text, p, row, entries)
+                end = _rows(text, p, row, entries, tick)
                 if end != p:
                     toks = _tokens(text, end)
                     k, v, p = next(toks)
@@ -133,6 +148,8 @@ def _parse(text: str, file: str) -> list[Definition]:
         if v != "}":
             raise _GiveUp
         out.append(d)
+        if tick is not None:
+            tick(p)
     return out
 
 
@@ -161,12 +178,13 @@ def _row_pattern(args: tuple):
     return got
 
 
-def _rows(text: str, pos: int, row: tuple, entries: list) -> int:
+def _rows(text: str, pos: int, row: tuple, entries: list, tick: _Ticker | None = None) -> int:
     """Append the entries starting at ``pos`` that ``row`` matches; return where they stop."""
     rx, conv = row
     match = rx.match
     append = entries.append
     plain = all(c is None or c is int for c in conv)
+    mark = tick.mark if tick is not None else len(text) + 1
     while True:
         m = match(text, pos)
         if m is None:
@@ -177,6 +195,9 @@ def _rows(text: str, pos: int, row: tuple, entries: list) -> int:
         else:
             append(Statement(tuple([x if c is None else c(x) for c, x in zip(conv, g)])))
         pos = m.end()
+        if pos >= mark:
+            tick(pos)
+            mark = tick.mark
 
 
 def _literals(toks, close: str) -> list:

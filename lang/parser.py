@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import threading
+from typing import Callable
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -236,18 +237,33 @@ class _Grammar:
         self.lark = Lark.open(
             "grammar.lark", rel_to=__file__, parser="lalr", start=["start", "query", "term"],
             transformer=self.transformer, maybe_placeholders=False, cache=True,
+            lexer_callbacks={"SEMICOLON": self._entry_end},
         )
         self.lock = threading.Lock()
+        self.progress: Callable[[int], None] | None = None
+        self.step = 1 << 16
+        self.mark = 0
 
-    def parse(self, text: str, start: str, file: str):
+    def _entry_end(self, token):
+        """Lexer callback at each ';': reports the parse's progress every ``step`` characters."""
+        if self.progress is not None and token.start_pos >= self.mark:
+            self.mark = token.start_pos + self.step
+            self.progress(token.start_pos)
+        return token
+
+    def parse(self, text: str, start: str, file: str, progress: Callable[[int], None] | None = None,
+              step: int = 1 << 16):
         with self.lock:
             self.transformer.file = file
+            self.progress, self.step, self.mark = progress, step, step
             try:
                 return self.lark.parse(text, start=start)
             except UnexpectedInput as e:
                 raise _syntax_error(e, text, file) from None
             except RecursionError:
                 raise ParseError("input nested too deeply", Location(file, 1, 1)) from None
+            finally:
+                self.progress = None
 
 
 def _syntax_error(e: UnexpectedInput, text: str, file: str) -> ParseError:
@@ -293,16 +309,31 @@ def _get() -> _Grammar:
     return _grammar
 
 
-def parse_program(text: str, file: str = "<input>") -> list[Definition]:
+def parse_program(text: str, file: str = "<input>", progress: Callable[[int], None] | None = None,
+                  step: int = 1 << 16) -> list[Definition]:
     """Parse a knowledge file's text into its definitions (raises ParseError).
 
     Files made only of ground literal facts take a fast scanner (lang.fastparse) that
-    falls back to the grammar at the first thing it does not know.
+    falls back to the grammar at the first thing it does not know. ``progress(pos)`` is
+    told, about every ``step`` characters, how far the parse has gone (a progress bar); it
+    never goes back, even when the grammar starts again where the scanner gave up.
     """
-    defs = parse_facts(text, file)
+    if progress is not None:
+        progress = _forward_only(progress)
+    defs = parse_facts(text, file, progress, step)
     if defs is not None:
         return defs
-    return _get().parse(text, "start", file)
+    return _get().parse(text, "start", file, progress, step)
+
+
+def _forward_only(progress: Callable[[int], None]) -> Callable[[int], None]:
+    furthest = [0]
+
+    def report(pos: int) -> None:
+        if pos > furthest[0]:
+            furthest[0] = pos
+            progress(pos)
+    return report
 
 
 def parse_query(text: str, file: str = "<query>") -> Query:

@@ -31,9 +31,7 @@ def _write_files(folder, n: int = 5) -> list[str]:
 def fresh_pool():
     """Leave no broken worker pool behind for the next test."""
     yield
-    if loader._pool is not None:
-        loader._pool.shutdown(wait=False, cancel_futures=True)
-        loader._pool = None
+    loader._reset_pool()
 
 
 QUERIES = ["#frag(:n, :s)", "#frag(250, :s)", "#tag(:k, :n)", "#rule3(:n, :s)", "#rule0(:n)", "#rule4(4)"]
@@ -94,8 +92,9 @@ def test_loading_survives_a_dead_worker(tmp_path, fresh_pool):
     assert all(r.error is None for r in kb.load(*paths))
     pool = loader._pool
     assert pool is not None
-    for pid in list(pool._processes or {}):
-        os.kill(pid, signal.SIGKILL)
+    assert pool.workers
+    for w in pool.workers:
+        os.kill(w.proc.pid, signal.SIGKILL)
     time.sleep(0.3)
     again = Substrate(workers=2)
     kb2, c, out = console(again)
@@ -117,3 +116,99 @@ def test_snapshots_and_text_files_load_together_in_order(tmp_path):
     assert shape(mixed) == shape(seq)
     for q in QUERIES:
         assert answers(mixed, q) == answers(seq, q), q
+
+
+# ---- progress within files (issue 10 §5) -----------------------------------------------------
+
+def _data_file(folder, name: str, rows: int) -> str:
+    """A data file of ``rows`` facts (about 30 bytes each), generated deterministically."""
+    p = folder / name
+    with open(p, "w") as f:
+        f.write("d { index = 0 } {\n")
+        f.writelines(f'  ({i}, "s{i * 7919 % 100003}", {"cw" if i % 2 else "ccw"});\n' for i in range(rows))
+        f.write("}\n")
+    return str(p)
+
+
+def _loaded_with_progress(kb, paths):
+    calls = []
+    results = loader.load_files(kb, paths, progress=lambda done, total: calls.append((done, total)))
+    assert all(r.error is None for r in results), [r.error for r in results]
+    return calls
+
+
+def test_one_large_file_reports_progress_while_it_parses(tmp_path):
+    path = _data_file(tmp_path, "big.kb", 60000)
+    size = os.path.getsize(path)
+    calls = _loaded_with_progress(Substrate(workers=1), [path])
+    done = [d for d, _ in calls]
+    assert {t for _, t in calls} == {size}
+    assert done == sorted(done) and done[-1] == size
+    parsing = [d for d in done if 0 < d < loader.PARSE_SHARE * size]
+    assert len(parsing) >= size // loader.PROGRESS_STEP // 2, calls   # the bar moves every step or so
+
+
+def test_files_parsed_by_workers_report_progress(tmp_path, fresh_pool):
+    paths = [_data_file(tmp_path, f"w{k}.kb", 40000) for k in range(2)]
+    sizes = [os.path.getsize(p) for p in paths]
+    kb = Substrate(workers=2)
+    calls = _loaded_with_progress(kb, paths)
+    pool = loader._pool
+    assert pool is not None and not pool.broken and len(pool.workers) == 2   # both files went to workers
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and done[-1] == sum(sizes)
+    # before the first file is installed, all that moved the bar were the workers' reports
+    before_install = [d for d in done if d < loader.PARSE_SHARE * sizes[0]]
+    assert len(before_install) >= 5, calls
+    assert sum(e.count() for e in kb.with_label("d")) == 80000
+
+
+# ---- interrupted and killed loads (issue 16 §4) ------------------------------------------------
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(entry))
+    return kids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("sig, status", [(signal.SIGINT, 130), (signal.SIGTERM, -signal.SIGTERM)])
+def test_a_multi_file_load_stopped_by_a_signal_prints_nothing_and_leaves_no_worker(tmp_path, sig, status):
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) or a kill while the
+    workers parse: no traceback from any process, no leaked-resource warning, no worker left."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    paths = [_data_file(tmp_path, f"s{k}.kb", 150000) for k in range(3)]
+    repl = Path(__file__).resolve().parent.parent / "repl.py"
+    p = subprocess.Popen([sys.executable, str(repl), *paths, "--workers", "2", "-e", "count(#d(_, _, _), :n)"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, cwd=tmp_path)
+    deadline = time.monotonic() + 20
+    while len(_children(p.pid)) < 2 and time.monotonic() < deadline and p.poll() is None:
+        time.sleep(0.02)
+    workers = _children(p.pid)
+    assert len(workers) == 2, "the load should have started its two workers"
+    time.sleep(0.3)
+    os.killpg(p.pid, sig)
+    out, err = p.communicate(timeout=20)
+    assert p.returncode == status, (out, err)
+    assert err == b"", err.decode()
+    deadline = time.monotonic() + 5
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(w) for w in workers)

@@ -303,3 +303,19 @@ def test_a_long_list_in_a_program_and_a_query():
     assert show(d.entries[0].args[0]) == f"[{items}]"
     q = parse_query(f"lst.len([{items}], :n)")
     assert show(q.goals[0].args[0]) == f"[{items}]"
+
+
+# ---- progress of a long parse (issue 10 §5: /load's bar moves within a file) ------------------
+
+@pytest.mark.parametrize("entry", [
+    lambda i: f'({i}, "x{i}", sym);',                                # data rows: the fast scanner
+    lambda i: f'({i}, :y) :- sum({i}, 1, :y);',                      # rules: the grammar
+    lambda i: f'({i}, "a\\"b", sym);' if i == 2000 else f'({i}, "x", sym);',  # the scanner gives up
+])                                                                   # late: the grammar starts again
+def test_a_long_parse_reports_its_progress_forward_only(entry):
+    text = "d {\n" + "\n".join(entry(i) for i in range(3000)) + "\n}\n"
+    seen = []
+    defs = parse_program(text, "p.kb", seen.append, 2000)
+    assert len(defs[0].entries) == 3000
+    assert seen == sorted(set(seen)) and 0 < seen[0] and seen[-1] < len(text)
+    assert len(seen) >= len(text) // 2000 // 2

@@ -118,3 +118,74 @@ def test_import_progress_bars_tell_the_truth(tty, tmp_path):
     tty.type(f'/import.txt("{big}", nolabel)')
     tty.keys("Enter")
     tty.wait_for("% warning: no rule received the statements of nolabel")
+
+
+def _bar_values(text: str, label: str) -> list[float]:
+    import re
+    return [float(m.group(1)) for m in re.finditer(rf"^{re.escape(label)}\s+(\d+\.\d)%", text, re.M)]
+
+
+def _watch_bar(tty, label: str, until: str, timeout: float = 30.0) -> tuple[set, str]:
+    """The percentages a bar showed while the screen was sampled, until ``until`` appeared."""
+    import time
+    seen: set[float] = set()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = tty.screen()
+        seen.update(_bar_values(text, label))
+        if until in text:
+            return seen, text
+        time.sleep(0.03)
+    raise AssertionError(f"timed out waiting for {until!r}; saw {sorted(seen)}")
+
+
+def _big_kb(path, rows: int) -> None:
+    with open(path, "w") as f:
+        f.write("big { index = 0 } {\n")
+        f.writelines(f'  ({i}, "s{i * 7919 % 100003}", {"cw" if i % 2 else "ccw"});\n' for i in range(rows))
+        f.write("}\n")
+
+
+def test_load_of_one_large_file_moves_its_bar(tty, tmp_path):
+    big = tmp_path / "big.kb"
+    _big_kb(big, 400000)
+    tty.wait_prompt(1)
+    tty.type(f'/load("{big}")')
+    tty.keys("Enter")
+    seen, text = _watch_bar(tty, "load", "% loaded ")
+    assert [v for v in seen if 0 < v < 100], sorted(seen)   # it moved while the file loaded
+    assert len([v for v in seen if 0 < v < 100]) >= 3, sorted(seen)
+    tty.wait_prompt(2)
+    text = tty.screen()
+    assert _bar_values(text, "load")[-1] == 100.0 and text.count("\nload ") == 1
+
+
+def test_asserted_import_moves_its_bar(tty, tmp_path):
+    big = tmp_path / "big.txt"
+    big.write_text("".join(f"line {i}\n" for i in range(400000)))
+    tty.wait_prompt(1)
+    tty.type(f'/import.txt("{big}", k, -1, [assert])')
+    tty.keys("Enter")
+    seen, text = _watch_bar(tty, "import.txt", "% imported 400000 lines")
+    assert len([v for v in seen if 0 < v < 100]) >= 3, sorted(seen)
+    tty.wait_prompt(2)
+    assert _bar_values(tty.screen(), "import.txt")[-1] == 100.0
+
+
+def test_ctrl_c_during_a_load_leaves_the_bar_short_of_full(tty, tmp_path):
+    big = tmp_path / "big.kb"
+    _big_kb(big, 600000)
+    tty.wait_prompt(1)
+    tty.type(f'/load("{big}", "{big}")')
+    tty.keys("Enter")
+    tty.wait(lambda t: any(0 < v < 60 for v in _bar_values(t, "load")), "the bar under way", timeout=30)
+    tty.keys("C-c")
+    text = tty.wait_for("% interrupted", timeout=30)
+    tty.wait_prompt(2)
+    text = tty.screen()
+    assert "100.0%" not in text and "Traceback" not in text, text
+    assert _bar_values(text, "load")[-1] < 100.0
+    tty.type("/stats")
+    tty.keys("Enter")
+    tty.wait_prompt(3)
+    assert "% elementals: 0" in tty.screen().split("/stats", 1)[1]   # nothing of the interrupted load stayed

@@ -104,13 +104,17 @@ def _load(console, *paths):
             files.extend(path_arg(console, "load", i + 1, x) for x in items)
         else:
             files.append(path_arg(console, "load", i + 1, p))
-    bar = console.progress("load", len(files)) if console.progress and len(files) > 1 else None
+    from ..loader import load_files, source_bytes
+    total = source_bytes(files) if console.progress else 0
+    bar = console.progress("load", total) if total >= _LOAD_BAR_BYTES else None
     t0 = time.perf_counter()
     if bar is None:
-        from ..loader import load_files
         results = load_files(console.sub, files)
     else:
-        results = _load_with(console, files, bar)
+        try:
+            results = load_files(console.sub, files, progress=lambda done, _total: bar(done))
+        finally:
+            bar(None)
     lines, failed = [], []
     for r in results:
         if r.error is not None:
@@ -127,12 +131,8 @@ def _load(console, *paths):
     return "\n".join(lines)
 
 
-def _load_with(console, files, bar):
-    from ..loader import load_files
-    try:
-        return load_files(console.sub, files, progress=lambda done, total: bar(done))
-    finally:
-        bar(None)
+#: /load shows a progress bar (counting bytes of source) from this size on (~1 s of loading).
+_LOAD_BAR_BYTES = 4 << 20
 
 
 @command("save", "/save(path) | /save(path, label) | /save(path, [guid, ...])", 1, 2)
