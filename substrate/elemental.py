@@ -21,7 +21,7 @@ from lang.errors import CompileError
 from lang.printer import show_entry
 from lang.terms import Cons, Symbol, Var, deref
 
-from .facts import Atoms, Table
+from .facts import Atoms, Batch, Table
 from .facts.snapshot import FactColumns
 
 __all__ = ["Elemental", "MemoryElemental", "FactElemental", "RuleElemental", "new_guid", "index_positions",
@@ -272,7 +272,7 @@ class FactElemental:
                                            if "index" in self.properties else ())
         self.atoms = Atoms()
         self.tables: dict[int, Table] = {}
-        if type(entries) is FactColumns:
+        if type(entries) is FactColumns or type(entries) is Batch:
             entries.install(self)
         elif entries:
             self.load(entries)
