@@ -145,3 +145,27 @@ def test_a_failing_line_puts_retracted_statements_back_in_place():
     assert [(a["n"], a["x"].name) for a in kb.query("#p(:n, :x)")] == [(1, "a"), (2, "b"), (3, "c")]
     assert list(kb.query("#p(2, :x)")) == [{"x": Symbol("b")}]
     assert list(kb.query("#p(9, :x)")) == []
+
+
+mixed = st.one_of(statements.map(lambda s: "(" + ", ".join(show(x) for x in s) + ");"),
+                  st.sampled_from(["(:x, :x);", "(1, :y);", "(:x, f(:x));", "(:a, :b) :- #q(:a, :b);",
+                                   "(2, :z) :- #q(2, :z), !;"]))
+var_goals = st.tuples(st.sampled_from(VALUES + ["X", "Y"] * 3), st.sampled_from(VALUES + ["X", "Y"] * 3))
+
+
+@SETTINGS
+@given(st.lists(mixed, min_size=1, max_size=10), st.lists(var_goals, min_size=1, max_size=6),
+       st.sampled_from([None, "0"]))
+def test_a_one_call_query_answers_as_the_solver_does(entries, goals, index):
+    """A query of one call takes the direct path for plain facts (lang/solver.py Machine.run);
+    ``true, #p(...)`` always goes through the solver's loop: both answer alike, in order,
+    with repeated variables, facts with variables and rules (which hand over to the solver)."""
+    kb = Substrate()
+    props = f"{{ index = {index} }} " if index else ""
+    kb.load_text("q { (1, 2); (2, 3); (2, 4); }\np " + props + "{ " + " ".join(entries) + " }")
+    for goal in goals:
+        text = "#p(" + ", ".join(":" + g if type(g) is str and g in "XY" and len(g) == 1 else show(g)
+                                 for g in goal) + ")"
+        direct = [{k: show(v) for k, v in a.items()} for a in kb.query(text)]
+        looped = [{k: show(v) for k, v in a.items()} for a in kb.query("true, " + text)]
+        assert direct == looped, text

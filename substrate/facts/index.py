@@ -203,8 +203,25 @@ class PosIndex:
                 return [self.rows[lo]]
         return []
 
-    def rows_for(self, key: Any) -> list:
-        """The rows filed under ``key``, ascending."""
+    def find(self, x: Any, atoms: Atoms) -> list:
+        """The rows holding the bound goal value ``x``, ascending (base, then delta). The key
+        is made inline for integer and atom columns: this is every indexed lookup's path."""
+        kind = self.kind
+        tx = type(x)
+        if kind == INT:
+            if tx is not int:
+                return []
+            key = x  # beyond 64 bits it equals no key: bisect compares Python ints
+        elif kind == ATOM:
+            if tx is not str and tx is not Symbol:
+                return []
+            key = atoms.ids.get(x)
+            if key is None:
+                return []
+        else:
+            key = goal_key(kind, x, atoms)
+            if key is NOKEY:
+                return []
         out = self._base_rows(key) if self.keys is not None else []
         d = self.delta.get(key)
         if d:

@@ -36,7 +36,7 @@ class Table:
     """Statements of one arity in columns, with indexes on ``positions``."""
 
     __slots__ = ("arity", "atoms", "cols", "n", "clauses", "wild", "dead", "gen", "live",
-                 "first_live", "indexes", "get", "_wild_arr", "serial")
+                 "first_live", "indexes", "solo", "get", "_wild_arr", "serial")
 
     def __init__(self, arity: int, atoms: Atoms, positions: Iterable[int] = ()) -> None:
         self.arity = arity
@@ -50,6 +50,7 @@ class Table:
         self.live = 0
         self.first_live = 0
         self.indexes: dict[int, PosIndex] = {p: PosIndex(p) for p in positions if p < arity}
+        self.solo = self._solo()
         self._wild_arr = None
         self.serial = next(_SERIALS)   # names this table in undo tokens (plain data)
         self._regetter()
@@ -136,11 +137,16 @@ class Table:
         """Build the indexes (of ``positions``, or the current ones) from the rows."""
         if positions is not None:
             self.indexes = {p: PosIndex(p) for p in positions if p < self.arity}
+        self.solo = self._solo()
         skip = self._skip()
         for pos, ix in self.indexes.items():
             col = self.cols[pos]
             if col is not None:
                 ix.build(col, self.n, skip)
+
+    def _solo(self) -> PosIndex | None:
+        """The index, when there is exactly one (the common case :meth:`ask` takes first)."""
+        return next(iter(self.indexes.values())) if len(self.indexes) == 1 else None
 
     # -- reading ---------------------------------------------------------------------------
     def entry(self, r: int) -> Any:
@@ -175,8 +181,7 @@ class Table:
                     x = r
                 if type(x) is Var or self.cols[pos] is None:
                     continue
-                key = goal_key(ix.kind, x, atoms)
-                found = [] if key is NOKEY else ix.rows_for(key)
+                found = ix.find(x, atoms)
                 if best is None or len(found) < len(best):
                     best = found
                     if not found:
@@ -227,6 +232,23 @@ class Table:
 
     def ask(self, args: list) -> Any:
         """The alternatives for a goal: a list when few, else made lazily (see module doc)."""
+        ix = self.solo
+        if ix is not None and not self.wild:        # one index, no clause rows: the fast path
+            x = args[ix.pos]
+            while type(x) is Var:
+                r = x.ref
+                if r is None:
+                    break
+                x = r
+            if type(x) is not Var:
+                rows = ix.find(x, self.atoms)
+                if len(rows) > EAGER:
+                    return self._lazy(rows, self.gen)
+                get = self.get
+                if self.dead:
+                    dead = self.dead
+                    return [get(r) for r in rows if r not in dead]
+                return [get(r) for r in rows]
         rows = self.rows_for(args)
         dead = self.dead
         if rows is None:
