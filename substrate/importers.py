@@ -27,6 +27,7 @@ from lang.terms import NIL, Compound, Symbol, deref, list_items
 
 from .elemental import FactElemental
 from .facts import Batch
+from .memory import give_back
 from .paths import regular_file
 
 __all__ = ["import_txt", "import_csv", "read_lines", "parse_field", "ImportMode", "MAX_LINE", "CHUNK"]
@@ -290,6 +291,7 @@ def import_txt(sub, path: str, label: str, limit: int = -1, flags: Any = NIL,
     finally:
         if bar:
             bar(None)
+        give_back()
     return _report("txt", n, "lines", label, 2, mode, made, time.perf_counter() - t0)
 
 
@@ -475,4 +477,5 @@ def import_csv(sub, path: str, label: str, limit: int = -1, options: Any = NIL,
     finally:
         if bar:
             bar(None)
+        give_back()
     return _report("csv", n, "rows", label, width, mode, made, time.perf_counter() - t0)

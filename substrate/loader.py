@@ -24,6 +24,7 @@ from lang.program import Definition, Statement
 from lang.terms import Symbol, deref
 
 from .elemental import FactElemental, RuleElemental, index_positions
+from .memory import give_back
 
 __all__ = ["LoadResult", "CompiledDefinition", "compile_file", "compile_definitions", "install",
            "load_files", "ELEMENTAL_CLASSES", "read_text"]
@@ -284,4 +285,5 @@ def load_files(sub, paths: list[str], progress: Callable[[int, int], None] | Non
         results.append(res)
         if progress:
             progress(k + 1, len(paths))
+    give_back()
     return results
