@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from lang.printer import show
 from lang.terms import Compound, Symbol, make_list
-from substrate import Substrate
+from substrate import Substrate, router
 from substrate.facts import index as facts_index
 from substrate.facts import table as facts_table
 
@@ -34,6 +34,7 @@ def small_thresholds(monkeypatch):
     monkeypatch.setattr(facts_table, "SCAN_MIN", 2)
     monkeypatch.setattr(facts_table, "EAGER", 2)
     monkeypatch.setattr(facts_table, "_PROBE", 2)
+    monkeypatch.setattr(router, "SORTED_MIN", 4)
 
 
 def _same(a, b) -> bool:
@@ -169,3 +170,38 @@ def test_a_one_call_query_answers_as_the_solver_does(entries, goals, index):
         direct = [{k: show(v) for k, v in a.items()} for a in kb.query(text)]
         looped = [{k: show(v) for k, v in a.items()} for a in kb.query("true, " + text)]
         assert direct == looped, text
+
+
+@SETTINGS
+@given(st.lists(st.lists(st.tuples(st.integers(-5, 30), st.integers(0, 3)), min_size=1, max_size=8),
+                min_size=2, max_size=6),
+       st.lists(st.one_of(st.tuples(st.just("assert"), st.tuples(st.integers(-5, 30), st.integers(0, 3))),
+                          st.tuples(st.just("bundle"), st.lists(st.tuples(st.integers(-5, 30), st.integers(0, 3)),
+                                                                min_size=1, max_size=8)),
+                          st.tuples(st.just("query"), st.integers(-6, 31))), max_size=20))
+def test_bundles_of_integer_keys_route_through_sorted_arrays(bundles, steps):
+    """Many bundles with integer keys are routed by an IntKeyMap (sorted key/elemental
+    arrays, plus keys filed later by asserts and new bundles): lookups answer like a list."""
+    kb = Substrate()
+    kb.load_text("r { index = 0 } { (-100, 0); }")
+    model = [(-100, 0)]
+    for b in bundles:
+        kb.install_bundle("r", list(b))
+        model.extend(b)
+
+    def check(k):
+        got = [(a["y"],) for a in kb.query(f"#r({k}, :y)")]
+        assert got == [(y,) for x, y in model if x == k], (k, model)
+
+    check(0)
+    for op, arg in steps:
+        if op == "assert":
+            assert kb.run(f"assert(r({arg[0]}, {arg[1]}))")
+            model.append(arg)
+        elif op == "bundle":
+            kb.install_bundle("r", list(arg))
+            model.extend(arg)
+        else:
+            check(arg)
+    for k in range(-6, 32):
+        check(k)

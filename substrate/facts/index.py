@@ -232,6 +232,16 @@ class PosIndex:
                 out.sort()
         return out
 
+    def int_keys(self) -> np.ndarray | None:
+        """The distinct keys of an INT index as an int64 array (None for other kinds)."""
+        if self.kind != INT:
+            return None
+        base = np.frombuffer(self.keys, dtype=np.int64) if self.keys is not None else np.zeros(0, np.int64)
+        if self.delta:
+            more = [k for k in self.delta if type(k) is int and INT_MIN <= k <= INT_MAX]
+            base = np.concatenate([base, np.array(more, dtype=np.int64)])
+        return np.unique(base)
+
     def keys_held(self, atoms: Atoms) -> list:
         """Every key this index holds, as :func:`lang.clauses.index_key` values (for merging
         the indexes of several elementals); may include keys of retracted rows."""
