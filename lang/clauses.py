@@ -105,7 +105,7 @@ class Goal:
         elif generate:
             self.build = compile_builder(args, known or frozenset())
         else:  # run once (a query): generating code would cost more than it saves
-            self.build = lambda f, args=args: [build(a, f) for a in args]
+            self.build = _query_builder(args)
 
     def __repr__(self) -> str:
         return f"Goal({self.op}, {self.name!r})"
@@ -166,6 +166,25 @@ class CompiledQuery:
 
 # ---------------------------------------------------------------------------------------
 # instantiation and head unification (hot paths)
+
+def _query_builder(args: tuple) -> Callable[[list], list]:
+    """A query goal's argument builder, without generated code: when every argument is a
+    variable or a constant (a lookup), only the variables' positions are filled in."""
+    if any(type(a) is TCons or type(a) is TCompound for a in args):
+        return lambda f: [build(a, f) for a in args]
+    base = list(args)
+    slots = tuple((i, a.i, a.name) for i, a in enumerate(args) if type(a) is Slot)
+
+    def flat(f: list) -> list:
+        out = base[:]
+        for i, j, name in slots:
+            v = f[j]
+            if v is None:
+                v = f[j] = Var(name)
+            out[i] = v
+        return out
+    return flat
+
 
 def build(t: Any, frame: list) -> Any:
     """Instantiate template ``t`` against ``frame``, creating variables for unset slots."""

@@ -82,6 +82,24 @@ def _no_route(args: list) -> None:
     return None
 
 
+def _answer(names: dict[str, int], frame: list) -> dict[str, Any]:
+    """The named bindings of a solution (unbound ones as fresh named variables)."""
+    answer = {}
+    for name, i in names.items():
+        v = frame[i]
+        while type(v) is Var:
+            r = v.ref
+            if r is None:
+                break
+            v = r
+        tv = type(v)
+        if tv is int or tv is str or tv is Symbol or tv is float:
+            answer[name] = v
+        else:
+            answer[name] = resolve(v) if v is not None else Var(name)
+    return answer
+
+
 def copy_term(t: Any) -> Any:
     """A copy of ``t`` with bound variables replaced and unbound ones renamed apart (iterative)."""
     mapping: dict[int, Var] = {}
@@ -252,15 +270,78 @@ class Machine:
 
     # -- solving ---------------------------------------------------------------------------
     def run(self, query: CompiledQuery) -> Iterator[tuple[dict[str, Any], float]]:
-        """Solve a compiled query, yielding (named bindings, truth) per solution, lazily."""
+        """Solve a compiled query, yielding (named bindings, truth) per solution, lazily.
+
+        A query that is one call answered by a short list of plain facts (an indexed lookup,
+        the most common query from Python) is matched here directly, without the solver's
+        loop and its choicepoints; anything else, or the rest of the list from its first
+        clause on, goes through :meth:`solve`."""
         frame: list = [None] * query.nvars + [0]
         names = query.names
-        for truth in self.solve(query.goals, frame):
-            answer = {}
-            for name, i in names.items():
-                v = frame[i]
-                answer[name] = resolve(v) if v is not None else Var(name)
-            yield answer, truth
+        goals = query.goals
+        solutions: Any = None
+        if len(goals) == 1 and goals[0].op == OP_CALL:
+            g = goals[0]
+            args = g.build(frame)
+            alts = self._site(g, args)
+            if alts is None:
+                self.unknown.add((g.name, len(args)))
+                return
+            if type(alts) is not list:
+                solutions = self.solve(_EMPTY, frame, (args, alts))
+            else:
+                trail = self.trail
+                unify = self.unify
+                self.inferences += 1
+                for i, alt in enumerate(alts):
+                    if type(alt) is not tuple:
+                        solutions = self.solve(_EMPTY, frame, (args, alts[i:]))
+                        break
+                    mark = self.mark()      # unify() trails every binding until undone
+                    ok = True
+                    for x, y in zip(args, alt):
+                        while type(x) is Var:
+                            r = x.ref
+                            if r is None:
+                                x.ref = y
+                                trail.append(x)
+                                break
+                            x = r
+                        else:
+                            if x is y:
+                                continue
+                            tx = type(x)
+                            if tx is type(y) and (tx is int or tx is str):
+                                if x != y:
+                                    ok = False
+                                    break
+                            elif not unify(x, y):
+                                ok = False
+                                break
+                    if ok:
+                        yield _answer(names, frame), 1.0
+                    for v in trail[mark:]:
+                        v.ref = None
+                    del trail[mark:]
+                forget_ground()
+                if solutions is None:
+                    return
+        else:
+            solutions = self.solve(goals, frame)
+        for truth in solutions:
+            yield _answer(names, frame), truth
+
+    def _site(self, g: Goal, args: list) -> Any:
+        """The alternatives of call ``g``, through its cached route (see :meth:`solve`)."""
+        kb = self.kb
+        if g.site_kb is kb and g.site_gen == kb.generation:
+            return g.site(args)
+        if hasattr(kb, "asker") and hasattr(kb, "generation"):
+            g.site_gen = kb.generation
+            g.site = kb.asker(g.name, len(args)) or _no_route
+            g.site_kb = kb
+            return g.site(args)
+        return kb.ask(g.name, args)
 
     def solve(self, goals: tuple, frame: list, first: Any = None) -> Iterator[float]:
         """Run ``goals`` against ``frame``; yield the truth value of each solution.

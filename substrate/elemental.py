@@ -16,12 +16,14 @@ import uuid
 from itertools import islice
 from typing import Any, Iterable, Protocol, runtime_checkable
 
+import numpy as np
+
 from lang.clauses import _CONS_KEY, Clause, index_key
 from lang.errors import CompileError
 from lang.printer import show_entry
 from lang.terms import Cons, Symbol, Var, deref
 
-from .facts import Atoms, Table
+from .facts import Atoms, Batch, Table
 from .facts.snapshot import FactColumns
 
 __all__ = ["Elemental", "MemoryElemental", "FactElemental", "RuleElemental", "new_guid", "index_positions",
@@ -272,7 +274,7 @@ class FactElemental:
                                            if "index" in self.properties else ())
         self.atoms = Atoms()
         self.tables: dict[int, Table] = {}
-        if type(entries) is FactColumns:
+        if type(entries) is FactColumns or type(entries) is Batch:
             entries.install(self)
         elif entries:
             self.load(entries)
@@ -408,6 +410,17 @@ class FactElemental:
         if ix is None or t.cols[pos] is None:
             return None if ix is None else []
         return ix.keys_held(self.atoms)
+
+    def int_index_keys(self, arity: int, pos: int) -> np.ndarray | None:
+        """The distinct keys at an indexed position whose column holds 64-bit integers, as an
+        array (what a merged route over many large elementals sorts); None otherwise."""
+        t = self.tables.get(arity)
+        if t is None:
+            return np.zeros(0, np.int64)
+        ix = t.indexes.get(pos)
+        if ix is None:
+            return None
+        return np.zeros(0, np.int64) if t.cols[pos] is None else ix.int_keys()
 
     def set_property(self, name: str, value: Any) -> None:
         self.properties[name] = value

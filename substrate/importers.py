@@ -14,16 +14,20 @@ from __future__ import annotations
 
 import codecs
 import csv
+import os
 import re
 import time
-from itertools import islice
+from itertools import islice, repeat
 from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
+import numpy as np
 from lang.errors import CommandError, DataError
 from lang.printer import show
 from lang.terms import NIL, Compound, Symbol, deref, list_items
 
 from .elemental import FactElemental
+from .facts import Batch
+from .memory import give_back
 from .paths import regular_file
 
 __all__ = ["import_txt", "import_csv", "read_lines", "parse_field", "ImportMode", "MAX_LINE", "CHUNK"]
@@ -34,6 +38,8 @@ _BOM = b"\xef\xbb\xbf"
 _INT = re.compile(r"-?[0-9]+\Z")
 _FLOAT = re.compile(r"-?([0-9]+\.[0-9]+([eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+)\Z")
 _DECLARE_BATCH = 1024
+_I64 = np.iinfo(np.int64)
+_NUMBER_START = re.compile(r"(?:\A|\n)[-0-9]")
 
 
 class ImportMode:
@@ -110,12 +116,15 @@ def text_lines(path: str, limit: int = -1, keep_ends: bool = False, what: str = 
             yield line
 
 
-def check_text(path: str, what: str = "text") -> None:
+def check_text(path: str, what: str = "text") -> bool:
     """Check a whole file as :func:`text_lines` would, at C speed (1 MiB blocks): UTF-8, no NUL
-    byte, no line over :data:`MAX_LINE`; a problem is then located line by line and raised."""
+    byte, no line over :data:`MAX_LINE`; a problem is then located line by line and raised.
+    Returns whether the file is *plain*: no double quote and no carriage return (so a CSV
+    reader can split it at line ends and separators without the csv module)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     run = 0                                   # bytes since the last line end
     ok = True
+    plain = True
     with _open(path) as f:
         while ok:
             block = f.read(1 << 20)
@@ -124,6 +133,8 @@ def check_text(path: str, what: str = "text") -> None:
             if b"\x00" in block:
                 ok = False
                 break
+            if plain and (b'"' in block or b"\r" in block):
+                plain = False
             try:
                 decoder.decode(block)
             except UnicodeDecodeError:
@@ -148,6 +159,7 @@ def check_text(path: str, what: str = "text") -> None:
     if not ok:
         for _ in text_lines(path, what=what):    # raises at the line
             pass
+    return plain
 
 
 def _lines_fast(path: str, limit: int) -> Iterator[str]:
@@ -187,51 +199,67 @@ def parse_field(text: str) -> int | float | str:
     return text
 
 
-def _store(sub, label: str, chunks: Iterable[list[tuple]], mode: ImportMode, progress_bar) -> int:
-    """Store or declare the statements, a chunk at a time; returns how many elementals were created."""
+def _store(sub, label: str, batches: Iterable[tuple[Batch, int]], mode: ImportMode,
+           progress_bar) -> tuple[int, int, int]:
+    """Store or declare the statements, a batch at a time. ``batches`` yields each batch with
+    the progress made once it is in (the unit the bar was opened with). Returns how many
+    elementals were created, how many statements there were and their arity."""
     before = len(sub.elementals)
-    done = 0
+    n = width = 0
     target = None
-    pending: list[tuple] = []
-    for chunk in chunks:
+    held: list[Batch] = []          # bundle: rows not yet making a whole bundle
+    size = 0
+    for batch, done in batches:
+        if not batch.n:
+            continue
+        n += batch.n
+        width = len(batch.columns)
         if mode.kind == "bundle":
-            pending.extend(chunk)
-            full = len(pending) - len(pending) % mode.n
-            for i in range(0, full, mode.n):
-                sub.install_bundle(label, pending[i:i + mode.n])
-            pending = pending[full:]
+            held.append(batch)
+            size += batch.n
+            if size >= mode.n:
+                rows = Batch.join(held)
+                full = size - size % mode.n
+                for i in range(0, full, mode.n):
+                    sub.install_bundle(label, rows.cut(i, i + mode.n))
+                held = [rows.cut(full, size)] if full < size else []
+                size -= full
         elif mode.kind == "assert":
+            rows = batch.rows()
             if target is None:
-                target = sub._writable(label, len(chunk[0]))
+                target = sub._writable(label, width)
                 if target is None:
                     target = sub.add(FactElemental(label))
-            target.tell(chunk)
+            target.tell(rows)
             if isinstance(target, FactElemental):
-                sub.journal(lambda chunk=chunk: _truncate(target, chunk))
+                sub.journal(lambda rows=rows: _truncate(target, rows))
             sub.changed()
         else:
-            for s in chunk:
+            for s in batch.rows():
                 sub.declare_ground(label, s)
             sub.settle(flush=False)
-        done += len(chunk)
         if progress_bar:
             progress_bar(done)
-    if pending:
-        sub.install_bundle(label, pending)
+    if held:
+        sub.install_bundle(label, Batch.join(held))
     if mode.kind == "declare":
         sub.settle()
-    return len(sub.elementals) - before
+    return len(sub.elementals) - before, n, width
 
 
-def _chunks(rows: Iterable[tuple]) -> Iterator[list[tuple]]:
+def _batches(rows: Iterable[tuple], width: int) -> Iterator[tuple[Batch, int]]:
+    """Rows cut into batches of :data:`CHUNK`, each with the number of rows done."""
     chunk: list[tuple] = []
+    done = 0
     for r in rows:
         chunk.append(r)
         if len(chunk) >= CHUNK:
-            yield chunk
+            done += len(chunk)
+            yield Batch([list(c) for c in zip(*chunk)], len(chunk)), done
             chunk = []
     if chunk:
-        yield chunk
+        done += len(chunk)
+        yield Batch([list(c) for c in zip(*chunk)], len(chunk)), done
 
 
 def _truncate(target: FactElemental, statements: list) -> None:
@@ -259,36 +287,131 @@ def import_txt(sub, path: str, label: str, limit: int = -1, flags: Any = NIL,
         n = sum(1 for _ in text_lines(path, limit))
     bar = progress("import.txt", n) if progress and n > 20000 else None
     try:
-        made = _store(sub, label, _chunks(enumerate(_lines_fast(path, limit))), mode, bar)
+        made, _, _ = _store(sub, label, _batches(enumerate(_lines_fast(path, limit)), 2), mode, bar)
     finally:
         if bar:
             bar(None)
+        give_back()
     return _report("txt", n, "lines", label, 2, mode, made, time.perf_counter() - t0)
 
 
-def _csv_rows(path: str, limit: int, mode: ImportMode) -> Iterator[list[str]]:
-    """The data rows of a CSV file as lists of field texts (header and blank rows skipped);
-    a ragged row or malformed CSV is a DataError at ``path:line``."""
+def _open_csv(path: str) -> BinaryIO:
     if csv.field_size_limit() < MAX_LINE:
         csv.field_size_limit(MAX_LINE)     # a field may be as long as a line of /import.txt
-    regular_file(path)
-    try:
-        f = open(path, encoding="utf-8-sig", newline="")   # checked by check_text first
-    except OSError as e:
-        raise DataError(f"cannot read: {e.strerror}", path) from None
-    with f:
-        yield from _csv_reader(f, path, limit, mode)
+    return _open(path)
 
 
-def _csv_reader(f, path: str, limit: int, mode: ImportMode) -> Iterator[list[str]]:
-    reader = csv.reader(f, delimiter=mode.sep, strict=True)
-    width = None
-    skip_header = mode.header
-    n = 0
-    try:
-        for row in reader:
+def _csv_batches(path: str, limit: int, mode: ImportMode, plain: bool) -> Iterator[tuple[Batch, int]]:
+    """The data rows of a CSV file as batches of parsed columns, each with the bytes read so
+    far (header and blank rows skipped); a ragged row or malformed CSV is a DataError at
+    ``path:line``. A *plain* file (no quote, no carriage return; see :func:`check_text`) is
+    cut at line ends and separators by ``str.split``, a block at a time; any other goes
+    through the csv module."""
+    with _open_csv(path) as f:
+        rows = _plain_rows(f, path, mode) if plain else _quoted_rows(f, path, mode)
+        n = 0
+        for lines, width, done in rows:
+            if 0 <= limit <= n + len(lines):
+                lines = lines[:max(0, limit - n)]
+            n += len(lines)
+            if lines:
+                yield _columns(lines, width, mode.sep), done
             if 0 <= limit <= n:
                 return
+
+
+def _columns(rows: list, width: int, sep: str) -> Batch:
+    """A batch of rows given as field lists, or as lines of ``width`` fields split by ``sep``."""
+    if type(rows[0]) is list:
+        cols = [list(c) for c in zip(*rows)]
+    elif width == 1:
+        cols = [rows]
+    else:
+        flat = sep.join(rows).split(sep)
+        cols = [flat[i::width] for i in range(width)]
+    return Batch([_parse_column(c) for c in cols], len(rows))
+
+
+def _plain_rows(f: BinaryIO, path: str, mode: ImportMode) -> Iterator[tuple[list, int, int]]:
+    """Blocks of rows of a plain CSV file: (lines, width, bytes read)."""
+    sep = mode.sep
+    width: int | None = None
+    skip_header = mode.header
+    line_no = 0                     # lines before this block
+    done = 0
+    carry = b""
+    first = True
+    while True:
+        block = f.read(1 << 20)
+        if block:
+            data = carry + block
+            nl = data.rfind(b"\n")
+            if nl < 0:
+                carry = data
+                continue
+            carry = data[nl + 1:]
+            data = data[:nl + 1]
+        elif carry:
+            data, carry = carry, b""
+        else:
+            return
+        done += len(data)
+        if first and data.startswith(_BOM):
+            data = data[3:]
+        first = False
+        all_lines = data.decode("utf-8").split("\n")
+        if all_lines[-1] == "":
+            all_lines.pop()
+        base = line_no
+        line_no += len(all_lines)
+        lines = all_lines
+        where: Any = range(len(lines))               # each data line's index in the block
+        if skip_header or "" in lines:                # blank lines are skipped, as csv does
+            where = [i for i, ln in enumerate(all_lines) if ln]
+            if skip_header and where:
+                skip_header = False
+                width = all_lines[where[0]].count(sep) + 1
+                where = where[1:]
+            lines = [all_lines[i] for i in where]
+        if not lines:
+            continue
+        if width is None:
+            width = lines[0].count(sep) + 1
+        if set(map(str.count, lines, repeat(sep))) != {width - 1}:
+            for i, ln in enumerate(lines):
+                k = ln.count(sep) + 1
+                if k != width:
+                    raise DataError(f"row has {k} field{'s' if k != 1 else ''}, expected {width}",
+                                    f"{path}:{base + where[i] + 1}")
+        yield lines, width, done
+
+
+class _Counted:
+    """Lines of a binary file decoded, counting the bytes read (for progress)."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self.f = f
+        self.done = 0
+
+    def __iter__(self) -> Iterator[str]:
+        first = True
+        for raw in self.f:
+            self.done += len(raw)
+            if first and raw.startswith(_BOM):
+                raw = raw[3:]
+            first = False
+            yield raw.decode("utf-8")
+
+
+def _quoted_rows(f: BinaryIO, path: str, mode: ImportMode) -> Iterator[tuple[list, int, int]]:
+    """Chunks of rows of any CSV file, through the csv module: (field lists, width, bytes read)."""
+    lines = _Counted(f)
+    reader = csv.reader(lines, delimiter=mode.sep, strict=True)
+    width = None
+    skip_header = mode.header
+    chunk: list[list[str]] = []
+    try:
+        for row in reader:
             if not row or row == [""]:
                 continue
             if skip_header:  # the first non-empty row, however many lines it spans
@@ -300,27 +423,59 @@ def _csv_reader(f, path: str, limit: int, mode: ImportMode) -> Iterator[list[str
             elif len(row) != width:
                 raise DataError(f"row has {len(row)} field{'s' if len(row) != 1 else ''}, expected {width}",
                                 f"{path}:{reader.line_num}")
-            n += 1
-            yield row
+            chunk.append(row)
+            if len(chunk) >= CHUNK:
+                yield chunk, width, lines.done
+                chunk = []
     except csv.Error as e:
         raise DataError(f"malformed CSV: {e}", f"{path}:{reader.line_num}") from None
+    if chunk:
+        yield chunk, width or 0, lines.done
+
+
+def _parse_column(texts: list[str]) -> list:
+    """:func:`parse_field` of every field of a column, at C speed for the common columns:
+    all plain digits (integers) or none starting like a number (strings)."""
+    joined = "\n".join(texts)
+    if joined.count("\n") == len(texts) - 1 and all(texts):
+        if _all_integers(joined):
+            ints = np.fromstring(joined, dtype=np.int64, sep="\n")   # parsed in C, never boxed
+            if len(ints) == len(texts) and not ((ints == _I64.max) | (ints == _I64.min)).any():
+                return ints
+            return list(map(int, texts))       # a value numpy clamped to 64 bits: Python ints
+        if not _NUMBER_START.search(joined):
+            return texts
+    return list(map(parse_field, texts))
+
+
+def _all_integers(joined: str) -> bool:
+    """Whether every line of ``joined`` (none empty) is ``-?[0-9]+``, by str methods (C loops)."""
+    if "-" in joined:
+        starts = joined.count("\n-") + joined.startswith("-")
+        if joined.count("-") != starts or "-\n" in joined or joined.endswith("-"):
+            return False
+        joined = joined.replace("-", "")
+    digits = joined.replace("\n", "")
+    return digits.isdigit() and digits.isascii()
 
 
 def import_csv(sub, path: str, label: str, limit: int = -1, options: Any = NIL,
                progress: Callable | None = None) -> str:
-    """/import.csv: each row becomes label(f1, ..., fk); returns the report message."""
+    """/import.csv: each row becomes label(f1, ..., fk); returns the report message.
+
+    A row that does not fit (ragged, malformed) raises half-way; the console line's
+    transaction then undoes what was imported before it."""
     mode = _mode("import.csv", options, True)
     t0 = time.perf_counter()
-    check_text(path, "CSV text")                           # check the whole file first
-    n = width = 0
-    for row in _csv_rows(path, limit, mode):
-        n += 1
-        width = len(row)
-    bar = progress("import.csv", n) if progress and n > 20000 else None
-    rows = (tuple([parse_field(f) for f in row]) for row in _csv_rows(path, limit, mode))
+    plain = check_text(path, "CSV text")                   # check the whole file first
+    size = os.path.getsize(path)
+    bar = progress("import.csv", size) if progress and size > (1 << 20) else None
     try:
-        made = _store(sub, label, _chunks(rows), mode, bar)
+        made, n, width = _store(sub, label, _csv_batches(path, limit, mode, plain), mode, bar)
+        if bar:
+            bar(size)
     finally:
         if bar:
             bar(None)
+        give_back()
     return _report("csv", n, "rows", label, width, mode, made, time.perf_counter() - t0)

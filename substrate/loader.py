@@ -24,6 +24,7 @@ from lang.program import Definition, Statement
 from lang.terms import Symbol, deref
 
 from .elemental import FactElemental, RuleElemental, index_positions
+from .memory import give_back
 from .workers import Pool
 
 __all__ = ["LoadResult", "CompiledDefinition", "compile_file", "compile_reporting", "compile_definitions",
@@ -386,6 +387,7 @@ def load_files(sub, paths: list[str], progress: Callable[[int, int], None] | Non
             results.append(res)
     finally:
         compiler.close()
+    give_back()
     return results
 
 

@@ -12,17 +12,63 @@ installation never depends on how many elementals other labels have.
 """
 from __future__ import annotations
 
+from array import array
 from bisect import insort
 from itertools import chain
+from typing import Any
+
+import numpy as np
 
 from lang.clauses import index_key
 from lang.terms import Var
 
 from .elemental import FactElemental, MemoryElemental
+from .facts import INT, PosIndex
 
-__all__ = ["MergedFacts", "make_route", "MERGE_MAX"]
+__all__ = ["MergedFacts", "IntKeyMap", "make_route", "MERGE_MAX", "SORTED_MIN"]
 
-MERGE_MAX = 4_000_000  # a merged index over more rows than this is not built: each is asked
+MERGE_MAX = 4_000_000  # a merged dict over more rows than this is not built: each is asked
+SORTED_MIN = 50_000   # from this many keys, integer keys are merged into sorted arrays
+
+
+class IntKeyMap:
+    """key -> the ordinals of the elementals holding it (ascending), for the integer keys of
+    many large fact elementals: the distinct (key, ordinal) pairs sorted into two arrays and
+    searched like a :class:`~substrate.facts.PosIndex` base (12 bytes a key, where a dict of
+    lists costs over 100), plus a dict of keys filed later. Ten million keys over a hundred
+    CSV bundles fit in 120 MB and are found with one short bisect."""
+
+    __slots__ = ("keys", "ords", "delta", "size")
+
+    def __init__(self, parts: list) -> None:
+        keys = np.concatenate([k for _, k in parts]) if parts else np.zeros(0, np.int64)
+        ords = np.concatenate([np.full(len(k), j, np.int32) for j, k in parts]) if parts \
+            else np.zeros(0, np.int32)
+        order = np.lexsort((ords, keys))
+        keys, ords = keys[order], ords[order]
+        self.keys = PosIndex(0)
+        self.keys.kind = INT
+        ka, oa = array("q"), array("i")
+        ka.frombytes(keys.tobytes())
+        oa.frombytes(ords.tobytes())
+        self.keys.set_base(ka, oa, len(ka))
+        self.delta: dict = {}
+        self.size = len(ka)
+
+    def get(self, key, default=()):
+        got = self.keys._base_rows(key) if type(key) is int else []
+        more = self.delta.get(key)
+        if more:
+            got = sorted(set(got).union(more)) if got else more
+        return got or default
+
+    def file(self, key, j: int) -> None:
+        """Note that elemental ``j`` holds ``key`` (a later statement or elemental)."""
+        lst = self.delta.get(key)
+        if lst is None:
+            self.delta[key] = [j]
+        elif j not in lst:
+            insort(lst, j)
 
 
 class MergedFacts:
@@ -73,6 +119,13 @@ class MergedFacts:
             if keys is None:
                 self.merged[pos] = None
                 continue
+            if type(index) is IntKeyMap:
+                if len(index.delta) + len(keys) > index.size:
+                    del self.merged[pos]          # outgrown: sorted again on the next query
+                    continue
+                for k in keys:
+                    index.file(k, j)
+                continue
             for k in keys:
                 lst = index.get(k)
                 if lst is None:
@@ -93,6 +146,9 @@ class MergedFacts:
             if index is None:
                 continue
             k = index_key(entry[pos])
+            if type(index) is IntKeyMap:
+                index.file(k, j)
+                continue
             lst = index.get(k)
             if lst is None:
                 index[k] = [j]
@@ -100,9 +156,21 @@ class MergedFacts:
                 if j not in lst:
                     insort(lst, j)
 
-    def build(self, pos: int) -> dict | None:
-        """The merged index of ``pos`` (None when too large to be worth it)."""
-        if sum(e.count() for e in self.els) > MERGE_MAX:
+    def build(self, pos: int) -> Any:
+        """The merged index of ``pos``: sorted arrays for many integer keys, else a dict
+        (None when too large to be worth it)."""
+        total = sum(e.count() for e in self.els)
+        if total >= SORTED_MIN:
+            parts = []
+            for j, e in enumerate(self.els):
+                keys = e.int_index_keys(self.arity, pos)
+                if keys is None:
+                    break
+                parts.append((j, keys))
+            else:
+                index = self.merged[pos] = IntKeyMap(parts)
+                return index
+        if total > MERGE_MAX:
             self.merged[pos] = None
             return None
         index: dict = {}

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from lang.printer import show
 from lang.terms import Compound, Symbol, make_list
-from substrate import Substrate
+from substrate import Substrate, router
 from substrate.facts import index as facts_index
 from substrate.facts import table as facts_table
 
@@ -34,6 +34,7 @@ def small_thresholds(monkeypatch):
     monkeypatch.setattr(facts_table, "SCAN_MIN", 2)
     monkeypatch.setattr(facts_table, "EAGER", 2)
     monkeypatch.setattr(facts_table, "_PROBE", 2)
+    monkeypatch.setattr(router, "SORTED_MIN", 4)
 
 
 def _same(a, b) -> bool:
@@ -145,3 +146,62 @@ def test_a_failing_line_puts_retracted_statements_back_in_place():
     assert [(a["n"], a["x"].name) for a in kb.query("#p(:n, :x)")] == [(1, "a"), (2, "b"), (3, "c")]
     assert list(kb.query("#p(2, :x)")) == [{"x": Symbol("b")}]
     assert list(kb.query("#p(9, :x)")) == []
+
+
+mixed = st.one_of(statements.map(lambda s: "(" + ", ".join(show(x) for x in s) + ");"),
+                  st.sampled_from(["(:x, :x);", "(1, :y);", "(:x, f(:x));", "(:a, :b) :- #q(:a, :b);",
+                                   "(2, :z) :- #q(2, :z), !;"]))
+var_goals = st.tuples(st.sampled_from(VALUES + ["X", "Y"] * 3), st.sampled_from(VALUES + ["X", "Y"] * 3))
+
+
+@SETTINGS
+@given(st.lists(mixed, min_size=1, max_size=10), st.lists(var_goals, min_size=1, max_size=6),
+       st.sampled_from([None, "0"]))
+def test_a_one_call_query_answers_as_the_solver_does(entries, goals, index):
+    """A query of one call takes the direct path for plain facts (lang/solver.py Machine.run);
+    ``true, #p(...)`` always goes through the solver's loop: both answer alike, in order,
+    with repeated variables, facts with variables and rules (which hand over to the solver)."""
+    kb = Substrate()
+    props = f"{{ index = {index} }} " if index else ""
+    kb.load_text("q { (1, 2); (2, 3); (2, 4); }\np " + props + "{ " + " ".join(entries) + " }")
+    for goal in goals:
+        text = "#p(" + ", ".join(":" + g if type(g) is str and g in "XY" and len(g) == 1 else show(g)
+                                 for g in goal) + ")"
+        direct = [{k: show(v) for k, v in a.items()} for a in kb.query(text)]
+        looped = [{k: show(v) for k, v in a.items()} for a in kb.query("true, " + text)]
+        assert direct == looped, text
+
+
+@SETTINGS
+@given(st.lists(st.lists(st.tuples(st.integers(-5, 30), st.integers(0, 3)), min_size=1, max_size=8),
+                min_size=2, max_size=6),
+       st.lists(st.one_of(st.tuples(st.just("assert"), st.tuples(st.integers(-5, 30), st.integers(0, 3))),
+                          st.tuples(st.just("bundle"), st.lists(st.tuples(st.integers(-5, 30), st.integers(0, 3)),
+                                                                min_size=1, max_size=8)),
+                          st.tuples(st.just("query"), st.integers(-6, 31))), max_size=20))
+def test_bundles_of_integer_keys_route_through_sorted_arrays(bundles, steps):
+    """Many bundles with integer keys are routed by an IntKeyMap (sorted key/elemental
+    arrays, plus keys filed later by asserts and new bundles): lookups answer like a list."""
+    kb = Substrate()
+    kb.load_text("r { index = 0 } { (-100, 0); }")
+    model = [(-100, 0)]
+    for b in bundles:
+        kb.install_bundle("r", list(b))
+        model.extend(b)
+
+    def check(k):
+        got = [(a["y"],) for a in kb.query(f"#r({k}, :y)")]
+        assert got == [(y,) for x, y in model if x == k], (k, model)
+
+    check(0)
+    for op, arg in steps:
+        if op == "assert":
+            assert kb.run(f"assert(r({arg[0]}, {arg[1]}))")
+            model.append(arg)
+        elif op == "bundle":
+            kb.install_bundle("r", list(arg))
+            model.extend(arg)
+        else:
+            check(arg)
+    for k in range(-6, 32):
+        check(k)

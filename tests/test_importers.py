@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from substrate import Substrate
 from substrate.console import Console
@@ -360,3 +362,45 @@ def test_large_imports_report_progress_and_close_the_bar(s, tmp_path):
     done = [c[1] for c in calls[1:-1]]
     assert done == sorted(done) and done[-1] == 25000
     assert s.sizes("big") == [10000, 10000, 5000]
+
+
+# ---- the two CSV readers agree with parse_field row by row ------------------------------------------
+
+_FIELD = st.one_of(
+    st.integers(-10**20, 10**20).map(str),
+    st.sampled_from(["007", "-0", "-", "--5", "5-", "1_000", " 5", "nan", "1.5", "-2.5e3", "x", "w12",
+                     "٣", "", "9223372036854775807", "-9223372036854775808", "9223372036854775808"]),
+    st.text(st.characters(blacklist_characters=',"\r\n\x00', blacklist_categories=("Cs",)), max_size=4),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(_FIELD, min_size=2, max_size=2), min_size=1, max_size=40),
+       blanks=st.sets(st.integers(0, 40), max_size=3), header=st.booleans(),
+       limit=st.sampled_from([-1, 0, 1, 7]))
+def test_plain_and_csv_module_readers_agree_with_parse_field(tmp_path, rows, blanks, header, limit):
+    """The fast plain reader (str.split, numpy integer columns) and the csv-module reader give the
+    statements parse_field gives, in order, skipping blank lines, header and rows over the limit."""
+    from substrate.importers import ImportMode, _csv_batches
+    lines = [",".join(r) for r in rows]
+    for b in sorted(blanks, reverse=True):
+        lines.insert(min(b, len(lines)), "")
+    p = tmp_path / "m.csv"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data = [r for r in ([",".join(["h", "h"])] if header else []) + lines if r]
+    if header:
+        p.write_text("h,h\n" + p.read_text(), encoding="utf-8")
+        data = data[1:]
+    want = [tuple(parse_field(f) for f in r.split(",")) for r in data]
+    if limit >= 0:
+        want = want[:limit]
+    mode = ImportMode(header=header)
+    for plain in (True, False):
+        got = [row for batch, _ in _csv_batches(str(p), limit, mode, plain) for row in batch.rows()]
+        assert got == want, plain
+        assert all(type(x) is type(y) for g, w in zip(got, want) for x, y in zip(g, w))
+
+
+def test_plain_csv_ragged_row_after_blank_lines_and_header_names_its_line(s, tmp_path):
+    p = write(tmp_path, "r.csv", "a,b\n\n1,2\n\n3,4,5\n")
+    _bad_input_case(s, f'/import.csv("{p}", g, -1, [header, bundle(5)])', f"{p}:5:", "3 fields", "expected 2")

@@ -3,7 +3,10 @@
 An index has two parts. The *base* covers the rows that existed when it was last built: the
 column's keys sorted (by numpy) with the row number of each, kept in plain arrays and looked
 up with :mod:`bisect` (a C loop; a numpy call costs more than the whole search) — 12 bytes a
-row instead of a dict entry, a boxed key and a list. The *delta* is a dict from key
+row instead of a dict entry, a boxed key and a list. Integer keys (INT cells, atom ids) also
+get a *directory*: the start of every bucket of ``2**shift`` consecutive key values, about one
+entry per four rows, so a search bisects a handful of keys instead of the whole base (each
+bisect step boxes an integer; the directory makes a lookup one or two of them). The *delta* is a dict from key
 to the list of rows appended since. When the delta outgrows the base it is folded into a new
 base (amortised O(log n) per statement, like a dict's resizing), so no query ever pays for
 rebuilding a label that just changed. Retracted rows stay in the base and are filtered by
@@ -60,7 +63,8 @@ def cell_key(kind: int, v: Any) -> Any:
 class PosIndex:
     """The index of one argument position of a table."""
 
-    __slots__ = ("pos", "kind", "keys", "rows", "base_n", "delta", "pending", "unsorted")
+    __slots__ = ("pos", "kind", "keys", "rows", "base_n", "delta", "pending", "unsorted",
+                 "dir", "kmin", "shift", "nb")
 
     def __init__(self, pos: int) -> None:
         self.pos = pos
@@ -71,12 +75,14 @@ class PosIndex:
         self.delta: dict = {}
         self.pending = 0
         self.unsorted = False
+        self.dir: array | None = None
+        self.kmin = self.shift = self.nb = 0
 
     def build(self, col: Column, n: int, skip: set) -> None:
         """Index rows ``0..n-1`` of ``col`` except those in ``skip`` (clauses, dead rows)."""
         self.kind = col.kind
         self.delta = {}
-        self.keys = self.rows = None
+        self.keys = self.rows = self.dir = None
         self.base_n = 0
         self.pending = 0
         self.unsorted = False
@@ -100,11 +106,11 @@ class PosIndex:
                 keys = sub[order]
                 order = kept[order]
             del v
-            self.keys = array("d" if col.kind == FLOAT else "q")
-            self.keys.frombytes(keys.tobytes())
-            self.rows = array("i" if n < (1 << 31) else "q")
-            self.rows.frombytes(order.astype(np.int32 if n < (1 << 31) else np.int64).tobytes())
-            self.base_n = n
+            ka = array("d" if col.kind == FLOAT else "q")
+            ka.frombytes(keys.tobytes())
+            ra = array("i" if n < (1 << 31) else "q")
+            ra.frombytes(order.astype(np.int32 if n < (1 << 31) else np.int64).tobytes())
+            self.set_base(ka, ra, n)
             return
         data, delta = col.data, self.delta
         kind = col.kind
@@ -119,6 +125,25 @@ class PosIndex:
                 delta[k] = [r]
             else:
                 lst.append(r)
+
+    def set_base(self, keys: array, rows: array, n: int) -> None:
+        """Take sorted ``keys`` with the row of each as the base covering rows ``0..n-1``."""
+        self.keys, self.rows, self.base_n = keys, rows, n
+        self.dir = None
+        m = len(keys)
+        if self.kind == FLOAT or m < BASE_MIN:
+            return
+        k = np.frombuffer(keys, dtype=np.int64)
+        lo, hi = int(k[0]), int(k[-1])
+        shift = max(0, ((hi - lo) // max(1, m >> 2)).bit_length())
+        nb = ((hi - lo) >> shift) + 1
+        buckets = (k - lo) >> shift if hi - lo < (1 << 62) else None
+        if buckets is None:
+            return  # a span numpy cannot subtract in 64 bits: plain bisect
+        starts = np.searchsorted(buckets, np.arange(nb + 1, dtype=np.int64), side="left")
+        d = array("q")
+        d.frombytes(starts.astype(np.int64).tobytes())
+        self.dir, self.kmin, self.shift, self.nb = d, lo, shift, nb
 
     def add(self, r: int, cell: Any) -> bool:
         """File a new row; True when the delta has outgrown the base (rebuild wanted)."""
@@ -163,7 +188,14 @@ class PosIndex:
     def _base_rows(self, key: Any) -> list:
         keys = self.keys
         if keys is not None:
-            lo = bisect_left(keys, key)
+            d = self.dir
+            if d is not None:
+                b = (key - self.kmin) >> self.shift
+                if b < 0 or b >= self.nb:
+                    return []
+                lo = bisect_left(keys, key, d[b], d[b + 1])
+            else:
+                lo = bisect_left(keys, key)
             if lo < len(keys) and keys[lo] == key:
                 hi = lo + 1
                 if hi < len(keys) and keys[hi] == key:
@@ -171,8 +203,25 @@ class PosIndex:
                 return [self.rows[lo]]
         return []
 
-    def rows_for(self, key: Any) -> list:
-        """The rows filed under ``key``, ascending."""
+    def find(self, x: Any, atoms: Atoms) -> list:
+        """The rows holding the bound goal value ``x``, ascending (base, then delta). The key
+        is made inline for integer and atom columns: this is every indexed lookup's path."""
+        kind = self.kind
+        tx = type(x)
+        if kind == INT:
+            if tx is not int:
+                return []
+            key = x  # beyond 64 bits it equals no key: bisect compares Python ints
+        elif kind == ATOM:
+            if tx is not str and tx is not Symbol:
+                return []
+            key = atoms.ids.get(x)
+            if key is None:
+                return []
+        else:
+            key = goal_key(kind, x, atoms)
+            if key is NOKEY:
+                return []
         out = self._base_rows(key) if self.keys is not None else []
         d = self.delta.get(key)
         if d:
@@ -182,6 +231,16 @@ class PosIndex:
             if self.unsorted:
                 out.sort()
         return out
+
+    def int_keys(self) -> np.ndarray | None:
+        """The distinct keys of an INT index as an int64 array (None for other kinds)."""
+        if self.kind != INT:
+            return None
+        base = np.frombuffer(self.keys, dtype=np.int64) if self.keys is not None else np.zeros(0, np.int64)
+        if self.delta:
+            more = [k for k in self.delta if type(k) is int and INT_MIN <= k <= INT_MAX]
+            base = np.concatenate([base, np.array(more, dtype=np.int64)])
+        return np.unique(base)
 
     def keys_held(self, atoms: Atoms) -> list:
         """Every key this index holds, as :func:`lang.clauses.index_key` values (for merging

@@ -180,13 +180,11 @@ class FactColumns:
                 got = saved.get(pos)
                 if got is not None and got[2] == n:
                     ix.kind = cols[pos].kind
-                    ix.keys = got[0]
+                    rows = got[1]
                     if n < (1 << 31):
-                        ix.rows = array("i")
-                        ix.rows.frombytes(np.frombuffer(got[1], dtype=np.int64).astype(np.int32).tobytes())
-                    else:
-                        ix.rows = got[1]
-                    ix.base_n = n
+                        rows = array("i")
+                        rows.frombytes(np.frombuffer(got[1], dtype=np.int64).astype(np.int32).tobytes())
+                    ix.set_base(got[0], rows, n)
                 else:
                     ix.build(cols[pos], n, set())
             e.tables[arity] = t

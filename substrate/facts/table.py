@@ -24,7 +24,7 @@ from lang.terms import Symbol, Var
 from .columns import ATOM, FLOAT, INT, OBJ, Atoms, Column, kind_of, row_getter, view
 from .index import NOKEY, PosIndex, goal_key
 
-__all__ = ["Table", "EAGER"]
+__all__ = ["Table", "Batch", "EAGER"]
 
 EAGER = 64        # answers up to this many are made at once; more are made as they are tried
 SCAN_MIN = 256    # below this many rows a bound unindexed argument is left to the solver
@@ -36,7 +36,7 @@ class Table:
     """Statements of one arity in columns, with indexes on ``positions``."""
 
     __slots__ = ("arity", "atoms", "cols", "n", "clauses", "wild", "dead", "gen", "live",
-                 "first_live", "indexes", "get", "_wild_arr", "serial")
+                 "first_live", "indexes", "solo", "get", "_wild_arr", "serial")
 
     def __init__(self, arity: int, atoms: Atoms, positions: Iterable[int] = ()) -> None:
         self.arity = arity
@@ -50,6 +50,7 @@ class Table:
         self.live = 0
         self.first_live = 0
         self.indexes: dict[int, PosIndex] = {p: PosIndex(p) for p in positions if p < arity}
+        self.solo = self._solo()
         self._wild_arr = None
         self.serial = next(_SERIALS)   # names this table in undo tokens (plain data)
         self._regetter()
@@ -121,10 +122,14 @@ class Table:
             for e in entries:
                 self.append(e)
             return
-        columns = list(zip(*entries)) if self.arity else []
+        self.set_columns(list(zip(*entries)) if self.arity else [], len(entries))
+
+    def set_columns(self, columns: list, n: int) -> None:
+        """Fill this empty table with ``n`` ground statements given column-wise (one
+        sequence of atomic terms per argument position), without making a tuple per row."""
         for i, values in enumerate(columns):
             self.cols[i] = _column_of(values, self.atoms)
-        self.n = self.live = len(entries)
+        self.n = self.live = n
         self._regetter()
         self.reindex()
 
@@ -132,11 +137,16 @@ class Table:
         """Build the indexes (of ``positions``, or the current ones) from the rows."""
         if positions is not None:
             self.indexes = {p: PosIndex(p) for p in positions if p < self.arity}
+        self.solo = self._solo()
         skip = self._skip()
         for pos, ix in self.indexes.items():
             col = self.cols[pos]
             if col is not None:
                 ix.build(col, self.n, skip)
+
+    def _solo(self) -> PosIndex | None:
+        """The index, when there is exactly one (the common case :meth:`ask` takes first)."""
+        return next(iter(self.indexes.values())) if len(self.indexes) == 1 else None
 
     # -- reading ---------------------------------------------------------------------------
     def entry(self, r: int) -> Any:
@@ -171,8 +181,7 @@ class Table:
                     x = r
                 if type(x) is Var or self.cols[pos] is None:
                     continue
-                key = goal_key(ix.kind, x, atoms)
-                found = [] if key is NOKEY else ix.rows_for(key)
+                found = ix.find(x, atoms)
                 if best is None or len(found) < len(best):
                     best = found
                     if not found:
@@ -223,6 +232,23 @@ class Table:
 
     def ask(self, args: list) -> Any:
         """The alternatives for a goal: a list when few, else made lazily (see module doc)."""
+        ix = self.solo
+        if ix is not None and not self.wild:        # one index, no clause rows: the fast path
+            x = args[ix.pos]
+            while type(x) is Var:
+                r = x.ref
+                if r is None:
+                    break
+                x = r
+            if type(x) is not Var:
+                rows = ix.find(x, self.atoms)
+                if len(rows) > EAGER:
+                    return self._lazy(rows, self.gen)
+                get = self.get
+                if self.dead:
+                    dead = self.dead
+                    return [get(r) for r in rows if r not in dead]
+                return [get(r) for r in rows]
         rows = self.rows_for(args)
         dead = self.dead
         if rows is None:
@@ -373,25 +399,74 @@ class Table:
         return t
 
 
+class Batch:
+    """Ground atomic statements of one arity given column-wise, as an import makes them: a
+    fact elemental made of a batch fills its table from the columns, with no tuple per row.
+    A column is a list of terms or a numpy ``int64`` array (integers never boxed)."""
+
+    __slots__ = ("columns", "n")
+
+    def __init__(self, columns: list, n: int) -> None:
+        self.columns = columns
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def rows(self) -> list[tuple]:
+        return list(zip(*[c.tolist() if type(c) is np.ndarray else c for c in self.columns]))
+
+    def cut(self, i: int, j: int) -> "Batch":
+        """Rows ``i..j-1``."""
+        return Batch([c[i:j] for c in self.columns], j - i)
+
+    @staticmethod
+    def join(batches: list) -> "Batch":
+        """One batch of these batches' rows, in order (all of one arity)."""
+        if len(batches) == 1:
+            return batches[0]
+        cols = []
+        for parts in zip(*[b.columns for b in batches]):
+            if all(type(p) is np.ndarray for p in parts):
+                cols.append(np.concatenate(parts))
+            else:
+                col: list = []
+                for p in parts:
+                    col += p.tolist() if type(p) is np.ndarray else p
+                cols.append(col)
+        return Batch(cols, sum(b.n for b in batches))
+
+    def install(self, e: Any) -> None:
+        """Fill the empty fact elemental ``e``."""
+        if self.n:
+            e.table(len(self.columns)).set_columns(self.columns, self.n)
+
+
 def _no_row(r: int) -> tuple:
     raise AssertionError("internal: a row without columns is a clause")
 
 
-def _column_of(values: tuple, atoms: Atoms) -> Column:
-    """A column holding ``values`` (all ground terms), of the narrowest kind that fits."""
+def _column_of(values: tuple | list, atoms: Atoms) -> Column:
+    """A column holding ``values`` (all ground terms, or an int64 array), of the narrowest
+    kind that fits."""
+    if type(values) is np.ndarray:
+        c = Column(INT)
+        c.data.frombytes(values.astype(np.int64, copy=False).tobytes())
+        return c
     kind = kind_of(values[0])
+    types = set(map(type, values))
     if kind == INT:
-        if all(type(v) is int for v in values):
+        if types == {int}:
             try:
                 return Column(INT, array("q", values))
             except OverflowError:
                 pass
     elif kind == ATOM:
-        if all(type(v) is str or type(v) is Symbol for v in values):
-            ids = atoms.ids
-            getid = atoms.id
-            return Column(ATOM, array("q", [ids[v] if v in ids else getid(v) for v in values]))
+        if types <= {str, Symbol}:
+            for v in dict.fromkeys(values):
+                atoms.id(v)
+            return Column(ATOM, array("q", map(atoms.ids.__getitem__, values)))
     elif kind == FLOAT:
-        if all(type(v) is float for v in values):
+        if types == {float}:
             return Column(FLOAT, array("d", values))
     return Column(OBJ, list(values))
