@@ -174,6 +174,22 @@ def test_completions_of_primitives():
     assert completions("sum(1, 2, :x) ", LABELS, COMMANDS, REGISTRY) == []
 
 
+@pytest.mark.parametrize("text", [
+    "// su", "sum(1, 2, :x) // su", "#pa(:x) // #pa", "/* lst.", "a { (1); } /* about su",
+    '/load("kb/family.kb") // kb/fa', "/* one\ntwo su", "x // str.",
+])
+def test_nothing_is_offered_inside_a_comment(text):
+    assert completions(text, LABELS, COMMANDS, REGISTRY) == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("// a comment\nsu", "sum"), ("/* done */ su", "sum"), ('str.concat("//", "/*"), su', "sum"),
+    ("'a//b'(1), su", "sum"), ("/* x */ #pa", "#parent"),
+])
+def test_completion_resumes_after_a_comment(text, expected):
+    assert expected in completions(text, LABELS, COMMANDS, REGISTRY)
+
+
 # ---- format_elapsed ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("seconds, text", [

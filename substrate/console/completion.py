@@ -3,7 +3,7 @@
 :func:`complete` says what the word before the cursor may become and how much of the typed
 text each candidate replaces; the REPL hands that to prompt-toolkit as is. Inside a string
 only file paths are offered (for the path argument of /load, /save and /import.*), never a
-primitive name; in the other arguments of a command, labels.
+primitive name; in the other arguments of a command, labels; inside a comment, nothing.
 """
 from __future__ import annotations
 
@@ -18,6 +18,12 @@ __all__ = ["Candidate", "complete", "PATH_COMMANDS"]
 PATH_COMMANDS = ("load", "save", "import.txt", "import.csv", "import.tome")
 _WORD = re.compile(r"(/|#)?([A-Za-z0-9_.]*)\Z")
 _COMMAND = re.compile(r"\s*/([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)(\s*\(|\s+)(.*)\Z", re.S)
+# Strings, quoted symbols and comments as the grammar writes them (a string ends at a line end),
+# and the text between them: enough to tell whether the cursor is inside a comment.
+_PIECES = re.compile(r"""
+    "(?:[^"\\\n]|\\.)*"? | '(?:[^'\\\n]|\\.)*'?
+  | (?P<line>//[^\n]*) | (?P<block>/\*(?:[^*]|\*(?!/))*(?:\*/)?)
+  | [^"'/]+ | /""", re.X)
 
 
 class Candidate(NamedTuple):
@@ -30,6 +36,8 @@ class Candidate(NamedTuple):
 def complete(text: str, labels: Iterable[str], commands: Iterable[str],
              primitives: Iterable[str]) -> list[Candidate]:
     """What the word before the cursor at the end of ``text`` may become."""
+    if "/" in text and _in_comment(text):
+        return []
     cmd = _COMMAND.match(text)
     if cmd is not None:
         return _in_command(text, cmd.group(1), cmd.group(2).strip() == "(", cmd.group(3), labels)
@@ -46,6 +54,19 @@ def complete(text: str, labels: Iterable[str], commands: Iterable[str],
     if not word:
         return []
     return [Candidate(p, p, len(word)) for p in sorted(primitives) if p.startswith(word)]
+
+
+def _in_comment(text: str) -> bool:
+    """True when the end of ``text`` is inside a ``//`` or an unclosed ``/* ... */`` comment."""
+    last = None
+    for last in _PIECES.finditer(text):
+        pass
+    if last is None or last.end() != len(text):
+        return False
+    if last.group("line") is not None:
+        return True
+    block = last.group("block")
+    return block is not None and not (len(block) >= 4 and block.endswith("*/"))
 
 
 def _in_command(text: str, name: str, term_form: bool, args: str, labels: Iterable[str]) -> list[Candidate]:
