@@ -25,7 +25,9 @@ Each load runs in a fresh process so RSS growth is that load's alone. Per size i
 with the ratio seltzer / peer. 10^7 only with ``--big`` (several GB of files, minutes).
 Targets (issue 9, at 10^7): RSS <= 1.0 GB, .kb <= 120 s, .kbz <= 3 s, CSV bundle <= 20 s,
 indexed lookup <= 5 us, scan <= 0.3 s. Also (issue 15 / 11): 2,000 vs 20,000 one-statement
-bundles installed (ratio <= 15x), and 100,000 asserts then retracts (<= 2 s) beside SWI.
+bundles installed (ratio <= 15x), and 100,000 asserts then retracts (<= 2 s) beside SWI; and
+(issue 9) a lookup beside 10,000 other elementals vs alone, the first query after an assert
+that creates an elemental, and the first query after ``/poke`` at 10x the E. coli fragments.
 """
 from __future__ import annotations
 
@@ -226,6 +228,56 @@ def assert_retract(n: int) -> float:
     return dt
 
 
+def other_elementals(count: int, queries: int = 300) -> tuple[float, float]:
+    """Seconds per ``#p(K, :v)`` through ``Substrate.query`` (the API path, settle step
+    included) while ``count`` elementals of other labels exist; and seconds of the first such
+    query after an assert that creates a new elemental."""
+    from substrate import Substrate
+    kb = Substrate()
+    kb.load_text("p { index = 0 } { " + " ".join(f'({i}, "v{i}");' for i in range(1000)) + " }")
+    for i in range(count):
+        kb.install_bundle(f"o{i}", [(i, "x")])
+    texts = [f"#p({(i * 37) % 1000}, :v)" for i in range(queries)]
+    for t in texts:                       # compile once: the API caches compiled queries
+        list(kb.query(t))
+    best = None
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for t in texts:
+            list(kb.query(t))
+        d = (time.perf_counter() - t0) / queries
+        best = d if best is None else min(best, d)
+    assert kb.run("assert(fresh(1))")
+    t0 = time.perf_counter()
+    list(kb.query(texts[0]))
+    return best, time.perf_counter() - t0
+
+
+def poke_first_query(n: int = 620_000) -> tuple[float, float, float]:
+    """At 10x the E. coli fragments (``n`` statements ``frag(i, "<75 bases>")``): seconds of
+    ``/poke(frag, index, [])``, of the first ``#frag(1000, :s)`` after it (a column scan), and
+    of the first after ``/poke(frag, index, 0)`` (the index built again)."""
+    from substrate import Substrate
+    rng = random.Random(7)
+    seqs = ["".join(rng.choice("ACGT") for _ in range(75)) for _ in range(997)]
+    kb = Substrate()
+    kb.load_text("frag { index = 0 } { (-1, \"\"); }")
+    kb.install_bundle("frag", [(i, seqs[i % 997]) for i in range(n)])
+    list(kb.query("#frag(1000, :s)"))
+    t0 = time.perf_counter()
+    assert kb.run("/poke(frag, index, [])")
+    poke = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    (a,) = list(kb.query("#frag(1000, :s)"))
+    scan = time.perf_counter() - t0
+    assert kb.run("/poke(frag, index, 0)")
+    t0 = time.perf_counter()
+    (b,) = list(kb.query("#frag(1000, :s)"))
+    reindexed = time.perf_counter() - t0
+    assert a == b
+    return poke, scan, reindexed
+
+
 def swi_assert_retract(n: int) -> float:
     goal = (f"get_time(T0), forall(between(1, {n}, I), assertz(p(I))), "
             f"forall(between(1, {n}, I), retract(p(I))), get_time(T1), D is T1 - T0, "
@@ -301,6 +353,15 @@ def main(argv: list[str] | None = None) -> int:
     b2, b20 = bundles(2_000), bundles(20_000)
     print(f"one-statement bundles: 2,000 in {fmt_s(b2)}, 20,000 in {fmt_s(b20)}: ratio {b20 / b2:.1f}x "
           f"(linear is 10x; target <= 15x)")
+    print("\n== routing: cost independent of other elementals; re-indexing after /poke ==")
+    one, _ = other_elementals(0)
+    many, first = other_elementals(10_000)
+    print(f"#p(K, :v) through Substrate.query: {fmt_us(one)} alone, {fmt_us(many)} beside 10,000 other "
+          f"elementals (ratio {many / one:.2f}x; was 962 us vs 58 us); first query after an assert "
+          f"that made a new elemental: {fmt_s(first)} (was 45 ms)")
+    poke, scan, reindexed = poke_first_query()
+    print(f"620,000 fragments (10x E. coli): /poke(frag, index, []) {fmt_s(poke)}; first #frag(1000, :s) "
+          f"after it {fmt_s(scan)} (was 0.41 s); after /poke(frag, index, 0) {fmt_s(reindexed)}")
     ar = assert_retract(100_000)
     sar = swi_assert_retract(100_000) if peers else None
     print(f"100,000 assert then retract: {fmt_s(ar)} (target <= 2 s)"

@@ -39,7 +39,7 @@ _INT = re.compile(r"-?[0-9]+\Z")
 _FLOAT = re.compile(r"-?([0-9]+\.[0-9]+([eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+)\Z")
 _DECLARE_BATCH = 1024
 _I64 = np.iinfo(np.int64)
-_NUMBER_START = re.compile(r"(?:\A|\n)[-0-9]")
+_NUMBER_START = re.compile(r"\n[-0-9]")   # searched in "\n" + fields joined by "\n"
 
 
 class ImportMode:
@@ -127,7 +127,7 @@ def check_text(path: str, what: str = "text") -> bool:
     plain = True
     with _open(path) as f:
         while ok:
-            block = f.read(1 << 20)
+            block = f.read(min(1 << 20, MAX_LINE))
             if not block:
                 break
             if b"\x00" in block:
@@ -143,12 +143,10 @@ def check_text(path: str, what: str = "text") -> bool:
             nl = block.rfind(b"\n")
             if nl < 0:
                 run += len(block)
-            else:
-                first = block.find(b"\n")
-                longest = max(run + first + 1, max(map(len, block[first + 1:nl + 1].split(b"\n"))) + 1)
-                run = len(block) - nl - 1
-                if longest > MAX_LINE:
+            else:  # a line inside one block is shorter than the block, so only runs across blocks count
+                if run + block.find(b"\n") + 1 > MAX_LINE:
                     ok = False
+                run = len(block) - nl - 1
             if run > MAX_LINE:
                 ok = False
         if ok:
@@ -443,7 +441,7 @@ def _parse_column(texts: list[str]) -> list:
             if len(ints) == len(texts) and not ((ints == _I64.max) | (ints == _I64.min)).any():
                 return ints
             return list(map(int, texts))       # a value numpy clamped to 64 bits: Python ints
-        if not _NUMBER_START.search(joined):
+        if joined[:1] not in _NUMERIC_START and not _NUMBER_START.search(joined):
             return texts
     return list(map(parse_field, texts))
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+import time
 from typing import Any
 
 from lang.errors import SeltzerError
@@ -182,9 +183,19 @@ class Cluster:
         e.close()
         return remote
 
-    def kill(self, slot: int) -> None:
-        """Kill one host actor (fault drills: tests). Its elementals fail when next used."""
-        self.ray.kill(self.hosts[slot].actor, no_restart=True)
+    def kill(self, slot: int, wait: float = 30.0) -> None:
+        """Kill one host actor (fault drills: tests). Its elementals fail when next used.
+        ``ray.kill`` only asks for the kill: wait (up to ``wait`` seconds) until the actor
+        stops answering, so that the next use really finds it dead."""
+        actor = self.hosts[slot].actor
+        self.ray.kill(actor, no_restart=True)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                self.ray.get(actor.where.remote(), timeout=wait)
+            except Exception:
+                return
+            time.sleep(0.02)
 
     def shutdown(self) -> None:
         """Stop the host actors, and Ray itself if this cluster started it."""
