@@ -170,6 +170,30 @@ def test_asserted_import_moves_its_bar(tty, tmp_path):
     assert len([v for v in seen if 0 < v < 100]) >= 3, sorted(seen)
     tty.wait_prompt(2)
     assert _bar_values(tty.screen(), "import.txt")[-1] == 100.0
+    tty.type(f'/import.csv("{big}", c, -1, [assert])')
+    tty.keys("Enter")
+    tty.wait_for("% imported 400000 rows")
+    tty.wait_prompt(3)
+    text = tty.screen()
+    assert _bar_values(text, "import.csv") == [100.0] and text.count("\nimport.csv ") == 1
+
+
+def test_ctrl_c_during_an_import_leaves_the_bar_short_of_full(tty, tmp_path):
+    big = tmp_path / "big.txt"
+    big.write_text("".join(f"line {i}\n" for i in range(1500000)))
+    tty.wait_prompt(1)
+    tty.type(f'/import.txt("{big}", k, -1, [assert])')
+    tty.keys("Enter")
+    tty.wait(lambda t: any(0 < v < 50 for v in _bar_values(t, "import.txt")), "the bar under way", timeout=30)
+    tty.keys("C-c")
+    tty.wait_for("% interrupted", timeout=30)
+    tty.wait_prompt(2)
+    text = tty.screen()
+    assert "Traceback" not in text and _bar_values(text, "import.txt")[-1] < 100.0, text
+    tty.type("/stats")
+    tty.keys("Enter")
+    tty.wait_prompt(3)
+    assert "% elementals: 0" in tty.screen().split("/stats", 1)[1]
 
 
 def test_ctrl_c_during_a_load_leaves_the_bar_short_of_full(tty, tmp_path):
