@@ -8,7 +8,6 @@ Everything but argument handling and prompt-toolkit wiring lives in substrate.co
 """
 from __future__ import annotations
 
-import argparse
 import gc
 import io
 import os
@@ -18,6 +17,7 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse
     commands = "\n".join(f"  {name:12s}{text}" for name, text in _COMMAND_HELP.items())
     p = argparse.ArgumentParser(prog="seltzer", description="A rule-based knowledge engine.",
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -48,6 +48,7 @@ _COMMAND_HELP = {
 def _commands() -> argparse.ArgumentParser:
     """The sub-commands, each a real argparse sub-parser with its own ``--help``; ``seltzer --help``
     lists them (see :func:`_parser`)."""
+    import argparse
     p = argparse.ArgumentParser(prog="seltzer")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
     from substrate.tome.web import add_serve_arguments, serve_command
@@ -79,15 +80,33 @@ def _check(a: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``seltzer`` command; returns the exit status (130 after Ctrl-C,
     wherever it lands: while the modules load, a file loads or a line runs)."""
+    started = _quit_on_ctrl_c_while_starting()
     try:
-        return _main(sys.argv[1:] if argv is None else argv)
+        return _main(sys.argv[1:] if argv is None else argv, started)
     except KeyboardInterrupt:
         return 130
+    finally:
+        started()
 
 
-def _main(argv: list[str]) -> int:
+def _quit_on_ctrl_c_while_starting():
+    """Until the modules are imported, Ctrl-C ends the program at once with status 130 (there
+    is nothing to undo yet): a KeyboardInterrupt raised inside an import can come out as
+    another exception or as an "Exception ignored" traceback. Returns the function that puts
+    the usual Ctrl-C handling back."""
+    import signal
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: os._exit(130))
+    except ValueError:  # not the main thread: signals are not ours to handle
+        return lambda: None
+    return lambda: signal.signal(signal.SIGINT, previous)
+
+
+def _main(argv: list[str], started) -> int:
     if argv[:1] and argv[0] in _COMMAND_HELP:
-        command = _commands().parse_args(argv)
+        commands = _commands()
+        started()
+        command = commands.parse_args(argv)
         return command.run(command)
     args = _parser().parse_args(argv)
     if not 0 < args.ttl <= 1e9 or (args.workers is not None and args.workers < 1):   # (refuses nan)
@@ -95,6 +114,7 @@ def _main(argv: list[str]) -> int:
     from substrate import Substrate
     from substrate.console import Console
     from substrate.console.reader import read_lines
+    started()
 
     # The engine allocates many short-lived objects; Python's default generation-0 threshold
     # (700) makes the collector the largest single cost of a proof (bench/classic.py --profile).
