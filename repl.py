@@ -12,6 +12,7 @@ import gc
 import io
 import os
 import sys
+from typing import Callable
 
 __all__ = ["main"]
 
@@ -102,7 +103,7 @@ def _quit_on_ctrl_c_while_starting():
     return lambda: signal.signal(signal.SIGINT, previous)
 
 
-def _main(argv: list[str], started) -> int:
+def _main(argv: list[str], started: Callable[[], object]) -> int:
     if argv[:1] and argv[0] in _COMMAND_HELP:
         commands = _commands()
         started()
@@ -269,9 +270,14 @@ def _progress_bars(label: str, total: int | None):
     return update
 
 
-def _short(n: int) -> str:
-    """A count as a bar shows it: 60000, 21.3M (a /load counts bytes of source)."""
-    return str(n) if n < 1_000_000 else f"{n / 1e6:.1f}M"
+def _counts(done: int, total: int | None) -> tuple[str, str]:
+    """``done`` and ``total`` as a bar shows them: 60000/60000, or 21.3M/28.4M when the total
+    reaches a million (a /load counts bytes of source)."""
+    if total is None:
+        return str(done), "?"
+    if total < 1_000_000:
+        return str(done), str(total)
+    return f"{done / 1e6:.1f}M", f"{total / 1e6:.1f}M"
 
 
 def _count_formatter():
@@ -283,12 +289,11 @@ def _count_formatter():
         """``done/total`` with large counts shortened (prompt-toolkit's Progress shows every digit)."""
 
         def format(self, progress_bar, progress, width):
-            total = "?" if progress.total is None else _short(progress.total)
-            return HTML("<current>{}</current>/<total>{}</total>").format(
-                _short(progress.items_completed).rjust(len(total)), total)
+            done, total = _counts(progress.items_completed, progress.total)
+            return HTML("<current>{}</current>/<total>{}</total>").format(done.rjust(len(total)), total)
 
         def get_width(self, progress_bar):
-            widths = [len("?" if c.total is None else _short(c.total)) for c in progress_bar.counters]
+            widths = [len(_counts(0, c.total)[1]) for c in progress_bar.counters]
             return D.exact(max(widths + [1]) * 2 + 1)
 
     return Count()
