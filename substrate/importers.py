@@ -228,9 +228,11 @@ def _store(sub, label: str, batches: Iterable[tuple[Batch, int]], mode: ImportMo
                 target = sub._writable(label, width)
                 if target is None:
                     target = sub.add(FactElemental(label))
+            table = target.table(width) if isinstance(target, FactElemental) else None
+            first = table.n if table is not None else 0
             target.tell(rows)
-            if isinstance(target, FactElemental):
-                sub.journal(lambda rows=rows: _truncate(target, rows))
+            if table is not None:
+                sub.journal(lambda t=table, a=first, b=table.n: _untell_rows(target, t, a, b))
             sub.changed()
         else:
             for s in batch.rows():
@@ -260,9 +262,12 @@ def _batches(rows: Iterable[tuple], width: int) -> Iterator[tuple[Batch, int]]:
         yield Batch([list(c) for c in zip(*chunk)], len(chunk)), done
 
 
-def _truncate(target: FactElemental, statements: list) -> None:
-    for s in reversed(statements):
-        target.forget(s)
+def _untell_rows(target: FactElemental, table, first: int, end: int) -> None:
+    """Undo the rows ``first`` to ``end`` appended by an import, newest first, by position
+    (undoing by value searched back past the rows already undone: quadratic, minutes after a
+    Ctrl-C half-way through a large import)."""
+    for r in range(end - 1, first - 1, -1):
+        target.untell((table.arity, r, table.serial))
 
 
 def _report(kind: str, n: int, what: str, label: str, arity: int, mode: ImportMode, made: int, dt: float) -> str:

@@ -404,3 +404,18 @@ def test_plain_and_csv_module_readers_agree_with_parse_field(tmp_path, rows, bla
 def test_plain_csv_ragged_row_after_blank_lines_and_header_names_its_line(s, tmp_path):
     p = write(tmp_path, "r.csv", "a,b\n\n1,2\n\n3,4,5\n")
     _bad_input_case(s, f'/import.csv("{p}", g, -1, [header, bundle(5)])', f"{p}:5:", "3 fields", "expected 2")
+
+
+def test_a_failing_line_undoes_an_asserted_import_into_existing_facts(s, tmp_path, monkeypatch):
+    """Undo is by position, so it costs what the import cost (by value it was quadratic: a
+    Ctrl-C half-way through a large [assert] import held the console for minutes)."""
+    write(tmp_path, "many.txt", "".join(f"line {i}\n" for i in range(30000)))
+    monkeypatch.chdir(tmp_path)           # what knowledge may touch (console.exec)
+    s.run('k { index = 0 } { (0, "kept"); (1, "also kept"); }')
+    assert s.rows('#k(0, :l)', "l") == [("kept",)]
+    s.out.clear()
+    assert not s.console.run_line('console.exec("/import.txt(\\"many.txt\\", k, -1, [assert])"), sum(a, 1, :x)')
+    assert s.out[0].startswith("% imported 30000 lines as k/2, asserted") and "sum" in s.out[-1], s.out
+    assert s.sizes("k") == [2]
+    assert s.rows('#k(:n, :l)', "n", "l") == [(0, "kept"), (1, "also kept")]
+    assert s.rows('#k(5, :l)', "l") == []
