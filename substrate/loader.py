@@ -24,7 +24,7 @@ from lang.program import Definition, Statement
 from lang.terms import Symbol, deref
 
 from .elemental import FactElemental, RuleElemental, index_positions
-from .memory import give_back
+from .memory import give_back, paused_gc
 
 __all__ = ["LoadResult", "CompiledDefinition", "compile_file", "compile_definitions", "install",
            "load_files", "ELEMENTAL_CLASSES", "read_text"]
@@ -77,7 +77,8 @@ def compile_definitions(definitions: list[Definition]) -> list[CompiledDefinitio
     for d in definitions:
         props = {k: deref(v) for k, v in d.properties.items()}
         _check_properties(d, props)
-        entries = [_plain(e) or compile_entry(e, REGISTRY) for e in d.entries]
+        data = not d.procedural  # statements of a fact elemental: matched as data, no code each
+        entries = [_plain(e) or compile_entry(e, REGISTRY, data=data) for e in d.entries]
         out.append(CompiledDefinition(d.label, props, entries, d.procedural, d.loc))
     return out
 
@@ -123,7 +124,9 @@ def _check_properties(d: Definition, props: dict) -> None:
 
 def compile_file(path: str) -> list[CompiledDefinition]:
     """Read, parse and compile one .kb file (runs in a worker process)."""
-    return compile_definitions(parse_program(read_text(path), path))
+    text = read_text(path)
+    with paused_gc():
+        return compile_definitions(parse_program(text, path))
 
 
 def _worker(path: str):
