@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .codegen import INLINE, compile_builder, compile_head, compile_inline
+from .codegen import INLINE, compile_builder, compile_head, compile_inline, data_head
 from .errors import CompileError, Location
 from .program import Call, Conj, Cut, Disj, IfThen, Not, Prim, Prototype, Query, Statement
 from .terms import NIL, Compound, Cons, Symbol, Var, deref, occurs, rebuild, term_depth_safe
@@ -130,10 +130,10 @@ class Clause:
     the parsed entry (for printing and saving).
     """
 
-    __slots__ = ("head", "body", "nvars", "commit", "truth", "source", "key0", "match")
+    __slots__ = ("head", "body", "nvars", "commit", "truth", "source", "key0", "data", "match")
 
     def __init__(self, head: tuple, body: tuple, nvars: int, commit: bool, truth: float,
-                 source: Any, key0: Any) -> None:
+                 source: Any, key0: Any, data: bool = False) -> None:
         self.head = head
         self.body = body
         self.nvars = nvars
@@ -141,11 +141,15 @@ class Clause:
         self.truth = truth
         self.source = source
         self.key0 = key0
-        # match(args, trail, unify, barrier, stamp) -> frame | None  (lang.codegen)
-        self.match = compile_head(head, nvars)
+        self.data = data
+        # match(args, trail, unify, barrier, stamp) -> frame | None  (lang.codegen): generated
+        # code for clauses of rule definitions, where speed per call counts; facts kept as data
+        # (300k facts with variables are loaded, not compiled one function each) unify
+        self.match = data_head(head, nvars) if data else compile_head(head, nvars)
 
     def __reduce__(self):  # ``match`` is generated code: generate it again after unpickling
-        return (Clause, (self.head, self.body, self.nvars, self.commit, self.truth, self.source, self.key0))
+        return (Clause, (self.head, self.body, self.nvars, self.commit, self.truth, self.source, self.key0,
+                         self.data))
 
     def __repr__(self) -> str:
         from .printer import show_entry
@@ -366,10 +370,13 @@ def _has_slot(t: Any) -> bool:
     return tt is Slot or tt is TCons or tt is TCompound
 
 
-def compile_entry(entry: Statement | Prototype, registry: dict, runtime: bool = False) -> Clause | tuple:
+def compile_entry(entry: Statement | Prototype, registry: dict, runtime: bool = False,
+                  data: bool = False) -> Clause | tuple:
     """Compile one entry: a ground fact with truth 1 becomes a plain tuple.
 
     Parsed entries share variables by name; ``runtime`` entries (built by assert) by identity.
+    With ``data`` (statements of fact elementals and stores), a statement with variables is
+    matched by unification rather than by a generated function.
     """
     scope = _Scope(runtime)
     ids: dict = {}
@@ -378,7 +385,7 @@ def compile_entry(entry: Statement | Prototype, registry: dict, runtime: bool = 
         if scope.count == 0 and entry.truth == 1.0 and not entry.commit:
             return head
         return Clause(head, (), scope.count, entry.commit, entry.truth, entry,
-                      _template_key(head[0]) if head else None)
+                      _template_key(head[0]) if head else None, data)
     known = set(range(scope.count))
     body = compile_goals(entry.body, scope, ids, registry, known)
     return Clause(head, body, scope.count, entry.commit, 1.0, entry,

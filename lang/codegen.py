@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 from .terms import NIL, Compound, Cons, Symbol, Var, occurs
 
-__all__ = ["compile_head", "compile_builder", "compile_inline", "INLINE"]
+__all__ = ["compile_head", "data_head", "compile_builder", "compile_inline", "INLINE"]
 
 _new = object.__new__
 
@@ -249,6 +249,22 @@ def compile_head(head: tuple, nvars: int) -> Callable:
     g.emit(1, f"return [{', '.join(cells + ['stamp'])}]")
     src = "def match(args, trail, unify, barrier, stamp):\n" + "\n".join(g.lines) + "\n"
     return _instantiate(src, "match", g.consts)
+
+
+def data_head(head: tuple, nvars: int) -> Callable:
+    """The matcher of a statement kept as data: each head argument is instantiated (fresh
+    variables, stamp 0: their bindings are always trailed) and unified with the goal's, by
+    the solver's own iterative ``unify``. Nothing is generated per statement."""
+    from .clauses import build
+
+    def match(args, trail, unify, barrier, stamp):
+        frame = [None] * nvars + [stamp]
+        for t, x in zip(head, args):
+            if not unify(x, build(t, frame)):
+                return None
+        return frame
+
+    return match
 
 
 def _generic_head(head: tuple, nvars: int) -> Callable:

@@ -1,12 +1,13 @@
-"""A fast path for data files: definitions whose entries are ground facts of literals.
+"""A fast path for data files: definitions whose entries are facts (statements without rules).
 
 Saved and generated knowledge (62k genome fragments, gene tables) is mostly statements such
 as ``(17, "GATTACA", Clockwise);``. Lark parses them correctly but spends most of its time
 on tree machinery (3.3 s for the 62k-fragment file). This scanner recognises only that
-subset — definitions with literal properties and entries made of numbers, strings and
-symbols — with one regular expression, and gives up (returns None) at the first token
-outside it, so the grammar in ``grammar.lark`` stays the single definition of the language:
-anything unusual, including every syntax error, is parsed and reported by Lark.
+subset — definitions with literal properties and entries made of numbers, strings,
+symbols, variables, lists and compounds (a row of literals shaped like the row before takes
+one regular-expression match) — and gives up (returns None) at the first token outside it,
+so the grammar in ``grammar.lark`` stays the single definition of the language: anything
+unusual, including every syntax error, is parsed and reported by Lark.
 tests/test_parser.py checks that both paths give the same definitions.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 from .errors import Location
 from .limits import MAX_INT_DIGITS
 from .program import Definition, Statement
-from .terms import NIL, Cons, Symbol
+from .terms import NIL, Compound, Cons, Symbol, Var
 
 __all__ = ["parse_facts"]
 
@@ -27,8 +28,12 @@ _TOKEN = re.compile(r"""
   | (?P<int>-?[0-9]+)
   | (?P<sym>[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)
   | (?P<qsym>'[^'\\\n]*+(?:\\.[^'\\\n]*+)*+')
-  | (?P<punct>[{}(),;=\[\]])
+  | (?P<var>:[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)
+  | (?P<wild>_(?![A-Za-z0-9_]))
+  | (?P<punct>[{}(),;=\[\]|])
 """, re.VERBOSE)
+_END = ("end", None, 0)
+_MAX_NEST = 200   # deeper terms are left to Lark (this parser recurses per level)
 
 
 class _GiveUp(Exception):
@@ -137,7 +142,7 @@ def _parse(text: str, file: str, tick: _Ticker | None = None) -> list[Definition
                     toks = _tokens(text, end)
                     k, v, p = next(toks)
                     continue
-            args = tuple(_literals(toks, ")"))
+            args = tuple(_terms(toks, ")"))
             entries.append(Statement(args))
             row = _row_pattern(args)
             k, v, p = next(toks)
@@ -214,6 +219,71 @@ def _literals(toks, close: str) -> list:
                 raise _GiveUp
             k, v, _ = next(toks)
     return items
+
+
+def _terms(toks, close: str) -> list:
+    """Terms separated by ',' up to ``close`` (the opening bracket already read): literals,
+    variables, lists and compounds, as the grammar's ``term`` rule builds them."""
+    items = []
+    k, v, _ = next(toks)
+    if v == close:
+        return items
+    while True:
+        t, (k, v, _) = _term(k, v, toks, 0)
+        items.append(t)
+        if v == close:
+            return items
+        if v != ",":
+            raise _GiveUp
+        k, v, _ = next(toks)
+
+
+def _term(k: str, v: str, toks, depth: int):
+    """The term starting with token ``(k, v)``, and the token after it."""
+    if depth > _MAX_NEST:
+        raise _GiveUp
+    if k == "punct":
+        if v != "[":
+            raise _GiveUp
+        k, v, _ = next(toks)
+        if v == "]":
+            return NIL, next(toks, _END)
+        items = []
+        while True:
+            t, (k, v, _) = _term(k, v, toks, depth + 1)
+            items.append(t)
+            if v != ",":
+                break
+            k, v, _ = next(toks)
+        tail = NIL
+        if v == "|":
+            k, v, _ = next(toks)
+            tail, (k, v, _) = _term(k, v, toks, depth + 1)
+        if v != "]":
+            raise _GiveUp
+        for item in reversed(items):
+            tail = Cons(item, tail)
+        return tail, next(toks, _END)
+    if k == "sym":
+        after = next(toks, _END)
+        if after[1] != "(":
+            return Symbol(v), after
+        args = []
+        k2, v2, _ = next(toks)
+        while True:
+            t, (k2, v2, _) = _term(k2, v2, toks, depth + 1)
+            args.append(t)
+            if v2 != ",":
+                break
+            k2, v2, _ = next(toks)
+        if v2 != ")":
+            raise _GiveUp
+        return Compound(v, tuple(args)), next(toks, _END)
+    if k == "var":
+        return Var(v[1:]), next(toks, _END)
+    if k == "wild":
+        return Var(None), next(toks, _END)
+    return _value(k, v), next(toks, _END)
 
 
 def _prop_value(toks):

@@ -24,7 +24,6 @@ them.
 """
 from __future__ import annotations
 
-import gc
 import hashlib
 from itertools import islice
 from typing import Any, BinaryIO, Iterator, Sequence
@@ -33,6 +32,8 @@ import msgpack
 from msgpack import ExtType
 
 from lang.terms import Compound, Cons, Symbol, Var, deref
+
+from .memory import paused_gc
 
 __all__ = [
     "CodecError", "encode_term", "decode_term", "pack_statement", "unpack_statement",
@@ -331,14 +332,9 @@ def _decode_payload(data: bytes, start: int) -> tuple[Any, list]:
     if len(data) <= _BIG_PAYLOAD:
         tokens = _unpack(data)
         return tokens, _build(tokens, start, {})
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         tokens = _unpack(data)
         return tokens, _build(tokens, start, {})
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _ext_hook(code: int, data: bytes) -> Any:

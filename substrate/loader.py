@@ -24,7 +24,7 @@ from lang.program import Definition, Statement
 from lang.terms import Symbol, deref
 
 from .elemental import FactElemental, RuleElemental, index_positions
-from .memory import give_back
+from .memory import give_back, paused_gc
 from .workers import Pool
 
 __all__ = ["LoadResult", "CompiledDefinition", "compile_file", "compile_reporting", "compile_definitions",
@@ -78,7 +78,8 @@ def compile_definitions(definitions: list[Definition]) -> list[CompiledDefinitio
     for d in definitions:
         props = {k: deref(v) for k, v in d.properties.items()}
         _check_properties(d, props)
-        entries = [_plain(e) or compile_entry(e, REGISTRY) for e in d.entries]
+        data = not d.procedural  # statements of a fact elemental: matched as data, no code each
+        entries = [_plain(e) or compile_entry(e, REGISTRY, data=data) for e in d.entries]
         out.append(CompiledDefinition(d.label, props, entries, d.procedural, d.loc))
     return out
 
@@ -126,12 +127,13 @@ def compile_file(path: str, progress: Callable[[int], None] | None = None) -> li
     """Read, parse and compile one .kb file; ``progress(bytes)`` is told how far the parse has
     gone, in bytes of the file, every :data:`PROGRESS_STEP` or so."""
     text = read_text(path)
-    if progress is None:
-        return compile_definitions(parse_program(text, path))
-    size = max(1, _size(path))
-    scale = size / max(1, len(text))     # characters to bytes (exact for ASCII text)
-    defs = parse_program(text, path, lambda pos: progress(int(pos * scale)), PROGRESS_STEP)
-    return compile_definitions(defs)
+    with paused_gc():
+        if progress is None:
+            return compile_definitions(parse_program(text, path))
+        size = max(1, _size(path))
+        scale = size / max(1, len(text))     # characters to bytes (exact for ASCII text)
+        defs = parse_program(text, path, lambda pos: progress(int(pos * scale)), PROGRESS_STEP)
+        return compile_definitions(defs)
 
 
 def compile_reporting(path: str, progress: Callable[[int], None] | None = None) -> tuple:

@@ -716,7 +716,7 @@ def statement_entry(args: tuple):
         if type(sub) is Var and id(sub) not in names:
             names[id(sub)] = sub
             sub.name = f"_{len(names)}"
-    return compile_entry(Statement(copy.args), REGISTRY, runtime=True)
+    return compile_entry(Statement(copy.args), REGISTRY, runtime=True, data=True)
 
 
 def _head_unifies(alt, args: list, m: Machine) -> bool:

@@ -1,6 +1,7 @@
 """The fast scanner for data files (lang.fastparse) reads exactly what the grammar reads.
 
-Generated definitions of literal rows — same-shaped runs (taken by one regex per row),
+Generated definitions of rows of literals, variables, lists and compounds — same-shaped
+runs (taken by one regex per row),
 shape changes, escapes, comments, a last row without ';', numbers that look alike — are
 parsed by the scanner and by the Lark grammar; where the scanner answers, it must give the
 same definitions, entry for entry.
@@ -15,7 +16,8 @@ from lang.parser import _get
 from lang.printer import show
 
 LITERALS = ["0", "-7", "12", "1.5", "-0.0", "1e3", "2.5E-2", '"a b"', '"x\\"y"', '""', "sym", "a.b", "Clockwise",
-            "007", "f(1)"]
+            "007", "f(1)", ":x", "_", "[]", "[1, :y]", "[a | :t]", "f(:x, g(1, [2]))", "[[1], [] | []]",
+            "f (1)", "[1|2]", ":x.y", "[:x, _]"]
 
 
 @st.composite
@@ -53,4 +55,11 @@ def test_fast_rows_are_taken_for_a_data_file():
     text = "e { index = 0 } {\n" + "".join(f'    ({i}, {i * 2}, "w{i % 3}", s{i % 2});\n' for i in range(500)) + "}\n"
     fast = parse_facts(text, "f.kb")
     assert fast is not None and len(fast[0].entries) == 500
+    assert _shown(fast) == _shown(_get().parse(text, "start", "f.kb"))
+
+
+def test_facts_with_variables_lists_and_compounds_are_scanned_too():
+    text = "n {\n" + "".join(f"    ({i}, f(:x, {i}), [a, b | :t], _);\n" for i in range(300)) + "}\n"
+    fast = parse_facts(text, "f.kb")
+    assert fast is not None and len(fast[0].entries) == 300
     assert _shown(fast) == _shown(_get().parse(text, "start", "f.kb"))

@@ -107,4 +107,4 @@ def _answer_entry(args: tuple, truth: float):
         if type(t) is Var and id(t) not in names:
             names[id(t)] = t
             t.name = f"_{len(names)}"
-    return compile_entry(Statement(copy.args, truth), REGISTRY, runtime=True)
+    return compile_entry(Statement(copy.args, truth), REGISTRY, runtime=True, data=True)

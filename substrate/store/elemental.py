@@ -135,7 +135,7 @@ def _alternative(args: tuple, truth: float):
     """What the solver unifies: a plain tuple, or a Clause when the truth is below 1."""
     if truth >= 1.0:
         return args
-    return compile_entry(Statement(args, truth), REGISTRY)
+    return compile_entry(Statement(args, truth), REGISTRY, data=True)
 
 
 class StoreElemental:
