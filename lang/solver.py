@@ -87,16 +87,7 @@ def _answer(names: dict[str, int], frame: list) -> dict[str, Any]:
     answer = {}
     for name, i in names.items():
         v = frame[i]
-        while type(v) is Var:
-            r = v.ref
-            if r is None:
-                break
-            v = r
-        tv = type(v)
-        if tv is int or tv is str or tv is Symbol or tv is float:
-            answer[name] = v
-        else:
-            answer[name] = resolve(v) if v is not None else Var(name)
+        answer[name] = resolve(v) if v is not None else Var(name)
     return answer
 
 
