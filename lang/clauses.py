@@ -159,13 +159,37 @@ class Clause:
 class CompiledQuery:
     """A compiled console query: goals, frame size and the named variables' slots."""
 
-    __slots__ = ("goals", "nvars", "names", "text")
+    __slots__ = ("goals", "nvars", "names", "text", "lookup")
 
     def __init__(self, goals: tuple, nvars: int, names: dict[str, int], text: str) -> None:
         self.goals = goals
         self.nvars = nvars
         self.names = names
         self.text = text
+        self.lookup = _lookup_plan(goals, names)
+
+
+def _lookup_plan(goals: tuple, names: dict[str, int]) -> tuple | None:
+    """For a query that is one call whose arguments are ground terms or variables (a lookup),
+    how a ground statement answers it without binding anything: ``(consts, repeats, picks)``:
+    the (position, term) pairs the statement must equal, the (position, earlier position)
+    pairs of a variable met again, and the (name, position) of each named variable's value.
+    None for any other query."""
+    if len(goals) != 1 or goals[0].op != OP_CALL:
+        return None
+    consts, repeats, first = [], [], {}
+    for pos, a in enumerate(goals[0].args):
+        if type(a) is Slot:
+            if a.i in first:
+                repeats.append((pos, first[a.i]))
+            else:
+                first[a.i] = pos
+        elif type(a) is TCons or type(a) is TCompound:
+            return None
+        else:
+            consts.append((pos, a))
+    picks = tuple((name, first[i]) for name, i in names.items())
+    return tuple(consts), tuple(repeats), picks
 
 
 # ---------------------------------------------------------------------------------------

@@ -224,17 +224,23 @@ def _literals(toks, close: str) -> list:
 def _terms(toks, close: str) -> list:
     """Terms separated by ',' up to ``close`` (the opening bracket already read): literals,
     variables, lists and compounds, as the grammar's ``term`` rule builds them."""
-    items = []
     k, v, _ = next(toks)
     if v == close:
-        return items
+        return []
+    items, (k, v, _) = _sequence(k, v, toks, 0)
+    if v != close:
+        raise _GiveUp
+    return items
+
+
+def _sequence(k: str, v: str, toks, depth: int) -> tuple[list, tuple]:
+    """Terms separated by ',' from token ``(k, v)`` on, and the token after the last."""
+    items = []
     while True:
-        t, (k, v, _) = _term(k, v, toks, 0)
+        t, after = _term(k, v, toks, depth)
         items.append(t)
-        if v == close:
-            return items
-        if v != ",":
-            raise _GiveUp
+        if after[1] != ",":
+            return items, after
         k, v, _ = next(toks)
 
 
@@ -248,13 +254,7 @@ def _term(k: str, v: str, toks, depth: int):
         k, v, _ = next(toks)
         if v == "]":
             return NIL, next(toks, _END)
-        items = []
-        while True:
-            t, (k, v, _) = _term(k, v, toks, depth + 1)
-            items.append(t)
-            if v != ",":
-                break
-            k, v, _ = next(toks)
+        items, (k, v, _) = _sequence(k, v, toks, depth + 1)
         tail = NIL
         if v == "|":
             k, v, _ = next(toks)
@@ -268,15 +268,9 @@ def _term(k: str, v: str, toks, depth: int):
         after = next(toks, _END)
         if after[1] != "(":
             return Symbol(v), after
-        args = []
-        k2, v2, _ = next(toks)
-        while True:
-            t, (k2, v2, _) = _term(k2, v2, toks, depth + 1)
-            args.append(t)
-            if v2 != ",":
-                break
-            k2, v2, _ = next(toks)
-        if v2 != ")":
+        k, v2, _ = next(toks)
+        args, after = _sequence(k, v2, toks, depth + 1)
+        if after[1] != ")":
             raise _GiveUp
         return Compound(v, tuple(args)), next(toks, _END)
     if k == "var":

@@ -87,16 +87,7 @@ def _answer(names: dict[str, int], frame: list) -> dict[str, Any]:
     answer = {}
     for name, i in names.items():
         v = frame[i]
-        while type(v) is Var:
-            r = v.ref
-            if r is None:
-                break
-            v = r
-        tv = type(v)
-        if tv is int or tv is str or tv is Symbol or tv is float:
-            answer[name] = v
-        else:
-            answer[name] = resolve(v) if v is not None else Var(name)
+        answer[name] = resolve(v) if v is not None else Var(name)
     return answer
 
 
@@ -280,7 +271,8 @@ class Machine:
         names = query.names
         goals = query.goals
         solutions: Any = None
-        if len(goals) == 1 and goals[0].op == OP_CALL:
+        plan = query.lookup
+        if plan is not None:
             g = goals[0]
             args = g.build(frame)
             alts = self._site(g, args)
@@ -290,39 +282,22 @@ class Machine:
             if type(alts) is not list:
                 solutions = self.solve(_EMPTY, frame, (args, alts))
             else:
-                trail = self.trail
-                unify = self.unify
                 self.inferences += 1
+                consts, repeats, picks = plan
+                same = self._same_ground
                 for i, alt in enumerate(alts):
                     if type(alt) is not tuple:
                         solutions = self.solve(_EMPTY, frame, (args, alts[i:]))
                         break
-                    mark = self.mark()      # unify() trails every binding until undone
-                    ok = True
-                    for x, y in zip(args, alt):
-                        while type(x) is Var:
-                            r = x.ref
-                            if r is None:
-                                x.ref = y
-                                trail.append(x)
+                    for pos, c in consts:
+                        if not same(c, alt[pos]):
+                            break
+                    else:
+                        for pos, at in repeats:
+                            if not same(alt[at], alt[pos]):
                                 break
-                            x = r
                         else:
-                            if x is y:
-                                continue
-                            tx = type(x)
-                            if tx is type(y) and (tx is int or tx is str):
-                                if x != y:
-                                    ok = False
-                                    break
-                            elif not unify(x, y):
-                                ok = False
-                                break
-                    if ok:
-                        yield _answer(names, frame), 1.0
-                    for v in trail[mark:]:
-                        v.ref = None
-                    del trail[mark:]
+                            yield {name: alt[pos] for name, pos in picks}, 1.0
                 forget_ground()
                 if solutions is None:
                     return
@@ -330,6 +305,20 @@ class Machine:
             solutions = self.solve(goals, frame)
         for truth in solutions:
             yield _answer(names, frame), truth
+
+    def _same_ground(self, a: Any, b: Any) -> bool:
+        """Whether two ground terms unify (are equal as terms): ``1`` is not ``1.0``, a symbol
+        not a string, ``0.0`` not ``-0.0``."""
+        if a is b:
+            return True
+        ta = type(a)
+        if ta is not type(b) or ta is Symbol:
+            return False
+        if ta is int or ta is str:
+            return a == b
+        if ta is float:
+            return a == b and not _signs_differ(a, b)
+        return self.unifiable(a, b)
 
     def _site(self, g: Goal, args: list) -> Any:
         """The alternatives of call ``g``, through its cached route (see :meth:`solve`)."""
