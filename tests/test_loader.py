@@ -212,3 +212,29 @@ def test_a_multi_file_load_stopped_by_a_signal_prints_nothing_and_leaves_no_work
     while any(_alive(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(_alive(w) for w in workers)
+
+
+def test_loads_from_two_threads_at_once_each_get_their_own_files(tmp_path, fresh_pool):
+    """One load at a time uses the workers; a load in another thread meanwhile compiles in its
+    own thread, and neither sees the other's files."""
+    import threading
+    paths = _write_files(tmp_path, 4)
+    subs = [Substrate(workers=2), Substrate(workers=2)]
+    errors: list = []
+
+    def load(kb, mine):
+        try:
+            results = kb.load(*mine)
+            assert [r.file for r in results] == mine and all(r.error is None for r in results)
+        except BaseException as e:  # reported by the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=load, args=(subs[0], paths[:2])),
+               threading.Thread(target=load, args=(subs[1], paths[2:]))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert sorted(r["k"] for r in subs[0].query("#tag(:k, :n)")) == [0, 1]
+    assert sorted(r["k"] for r in subs[1].query("#tag(:k, :n)")) == [2, 3]
