@@ -154,6 +154,7 @@ def serve(conn: Connection) -> None:
     """A worker's life: compile the files it is sent until its socket closes (this process gone
     or done with it), which ends it quietly whatever it was doing."""
     from .loader import compile_reporting
+    from .memory import give_back
     while True:
         try:
             key, path = conn.recv()
@@ -169,6 +170,7 @@ def serve(conn: Connection) -> None:
                 send((key, "failed", None))  # the file itself and reports it properly
         except (OSError, EOFError):
             return
+        give_back()                  # an idle worker holds no heap the parse left behind
 
 
 if __name__ == "__main__":
