@@ -104,16 +104,22 @@ def _load(console, *paths):
             files.extend(path_arg(console, "load", i + 1, x) for x in items)
         else:
             files.append(path_arg(console, "load", i + 1, p))
-    from ..loader import load_files, source_bytes
-    total = source_bytes(files) if console.progress else 0
-    bar = console.progress("load", total) if total >= _LOAD_BAR_BYTES else None
+    from ..loader import load_files
     t0 = time.perf_counter()
-    if bar is None:
-        results = load_files(console.sub, files)
-    else:
-        try:
-            results = load_files(console.sub, files, progress=lambda done, _total: bar(done))
-        finally:
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            if time.perf_counter() - t0 < _LOAD_BAR_AFTER:
+                return
+            bar = console.progress("load", total)
+        bar(done)
+
+    try:
+        results = load_files(console.sub, files, progress=progress if console.progress else None)
+    finally:
+        if bar is not None:
             bar(None)
     lines, failed = [], []
     for r in results:
@@ -131,8 +137,9 @@ def _load(console, *paths):
     return "\n".join(lines)
 
 
-#: /load shows a progress bar (counting bytes of source) from this size on (~1 s of loading).
-_LOAD_BAR_BYTES = 4 << 20
+#: /load shows its progress bar (counting bytes of source) once it has run this long (seconds):
+#: how long a file takes depends on what it holds (rules parse ~15x slower than data rows).
+_LOAD_BAR_AFTER = 0.5
 
 
 @command("save", "/save(path) | /save(path, label) | /save(path, [guid, ...])", 1, 2)
