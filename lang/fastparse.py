@@ -164,38 +164,119 @@ _LIT = {
     str: r'"([^"\\\n]*)"',
     Symbol: r"([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)",
 }
+_VAR = r"(:[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)"
+_CONV = {int: int, float: float, str: None, Symbol: Symbol}
+_MAX_SHAPE = 64   # nodes: a row with a bigger term is read token by token
 _ROW_CACHE: dict[tuple, tuple] = {}
 
 
 def _row_pattern(args: tuple):
-    """A compiled regex matching a whole entry whose literals have the kinds of ``args``
-    (no escapes, no comments inside), with the converters of its groups; None if ``args``
-    holds something else. Data files repeat one shape, so most rows take one match."""
-    kinds = tuple(type(a) for a in args)
-    got = _ROW_CACHE.get(kinds)
+    """A compiled regex matching a whole entry shaped like ``args`` (the same literal kinds,
+    variables, lists and compounds; no escapes, no comments inside), with what turns its
+    groups into arguments; None if ``args`` holds something else. Data files repeat one
+    shape, so most rows take one match."""
+    try:
+        shape = tuple(_shape(a, [0]) for a in args)
+    except _GiveUp:
+        return None
+    got = _ROW_CACHE.get(shape)
     if got is None:
-        if not kinds or any(k not in _LIT for k in kinds):
+        if not shape:
             return None
-        body = r"\s*,\s*".join(_LIT[k] for k in kinds)
+        body = r"\s*,\s*".join(_regex(s) for s in shape)
         rx = re.compile(r"\(\s*" + body + r"\s*\)\s*;\s*")
-        conv = tuple(None if k is str else k for k in kinds)
-        got = _ROW_CACHE[kinds] = (rx, conv)
+        if all(s in _LIT for s in shape):           # literals only: converters per group
+            got = (rx, tuple(_CONV[s] for s in shape), None)
+        else:
+            got = (rx, None, tuple(_builder(s) for s in shape))
+        _ROW_CACHE[shape] = got
     return got
+
+
+def _shape(t, size: list):
+    """A hashable description of a parsed argument's structure (see :func:`_row_pattern`)."""
+    size[0] += 1
+    if size[0] > _MAX_SHAPE:
+        raise _GiveUp
+    tt = type(t)
+    if tt in _LIT:
+        return tt
+    if tt is Var:
+        return "var" if t.name is not None else "_"
+    if t is NIL:
+        return "[]"
+    if tt is Cons:
+        items = []
+        while type(t) is Cons:
+            items.append(_shape(t.head, size))
+            t = t.tail
+        return ("list", tuple(items), _shape(t, size))
+    if tt is Compound:
+        return ("f", t.name, tuple(_shape(a, size) for a in t.args))
+    raise _GiveUp
+
+
+def _regex(shape) -> str:
+    if shape in _LIT:
+        return _LIT[shape]
+    if shape == "var":
+        return _VAR
+    if shape == "_":
+        return r"_(?![A-Za-z0-9_])"
+    if shape == "[]":
+        return r"\[\s*\]"
+    if shape[0] == "list":
+        body = r"\[\s*" + r"\s*,\s*".join(_regex(s) for s in shape[1])
+        if shape[2] != "[]":
+            body += r"\s*\|\s*" + _regex(shape[2])
+        return body + r"\s*\]"
+    return re.escape(shape[1]) + r"\s*\(\s*" + r"\s*,\s*".join(_regex(s) for s in shape[2]) + r"\s*\)"
+
+
+def _builder(shape):
+    """A function taking the regex groups of ``shape`` from an iterator and making the term,
+    as the grammar's transformer would (a new variable per occurrence)."""
+    if shape in _LIT:
+        conv = _CONV[shape]
+        return (lambda it: conv(next(it))) if conv is not None else (lambda it: next(it))
+    if shape == "var":
+        return lambda it: Var(next(it)[1:])
+    if shape == "_":
+        return lambda it: Var(None)
+    if shape == "[]":
+        return lambda it: NIL
+    if shape[0] == "list":
+        items = [_builder(s) for s in shape[1]]
+        tail = _builder(shape[2])
+
+        def build_list(it):
+            values = [f(it) for f in items]
+            t = tail(it)
+            for v in reversed(values):
+                t = Cons(v, t)
+            return t
+        return build_list
+    name = shape[1]
+    args = [_builder(s) for s in shape[2]]
+    return lambda it: Compound(name, tuple([f(it) for f in args]))
 
 
 def _rows(text: str, pos: int, row: tuple, entries: list, tick: _Ticker | None = None) -> int:
     """Append the entries starting at ``pos`` that ``row`` matches; return where they stop."""
-    rx, conv = row
+    rx, conv, builders = row
     match = rx.match
     append = entries.append
-    plain = all(c is None or c is int for c in conv)
+    plain = conv is not None and all(c is None or c is int for c in conv)
     mark = tick.mark if tick is not None else len(text) + 1
     while True:
         m = match(text, pos)
         if m is None:
             return pos
         g = m.groups()
-        if plain:
+        if builders is not None:
+            it = iter(g)
+            append(Statement(tuple([b(it) for b in builders])))
+        elif plain:
             append(Statement(tuple([int(x) if c is int else x for c, x in zip(conv, g)])))
         else:
             append(Statement(tuple([x if c is None else c(x) for c, x in zip(conv, g)])))
