@@ -21,6 +21,7 @@ from itertools import islice, repeat
 from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 import numpy as np
+
 from lang.errors import CommandError, DataError
 from lang.printer import show
 from lang.terms import NIL, Compound, Symbol, deref, list_items
