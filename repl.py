@@ -247,25 +247,53 @@ def _history(path: str):
 
 def _progress_bars(label: str, total: int | None):
     """A prompt-toolkit progress bar: returns ``update(done)``; ``update(None)`` closes it,
-    drawn full only when everything was done (not after Ctrl-C or an error)."""
+    drawn full only when everything was done (not after Ctrl-C or an error).
+
+    While the bar is open its own thread reads the keyboard, and turns Ctrl-C into a SIGINT
+    for this process. A KeyboardInterrupt raised inside prompt-toolkit (say, while closing the
+    bar joins its thread) could leave that thread running the terminal, so a Ctrl-C that comes
+    while this process is inside the bar's code is held and raised when it leaves it."""
+    import signal
     from prompt_toolkit.shortcuts import ProgressBar
     from prompt_toolkit.shortcuts.progress_bar import formatters
+    held = {"inside": True, "ctrl_c": False}
+
+    def on_sigint(signum, frame):
+        if held["inside"]:
+            held["ctrl_c"] = True
+        else:
+            raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main thread: Ctrl-C is not ours to handle
+        previous = None
     formats = [_count_formatter() if type(f) is formatters.Progress else f
                for f in formatters.create_default_formatters()]
     bar = ProgressBar(formatters=formats)  # the counter's label is the only title: printed once
     bar.__enter__()
     counter = bar(label=label, total=total)
+    held["inside"] = False
 
     def update(done):
-        if done is None:
-            if total is not None and counter.items_completed >= total:
-                counter.done = True
+        held["inside"] = True
+        try:
+            if done is None:
+                if total is not None and counter.items_completed >= total and not held["ctrl_c"]:
+                    counter.done = True
+                else:
+                    counter.stopped = True
+                bar.__exit__(None, None, None)
+                if previous is not None:
+                    signal.signal(signal.SIGINT, previous)
             else:
-                counter.stopped = True
-            bar.__exit__(None, None, None)
-            return
-        counter.items_completed = done
-        bar.invalidate()
+                counter.items_completed = done
+                bar.invalidate()
+        finally:
+            held["inside"] = False
+        if held["ctrl_c"]:
+            held["ctrl_c"] = False
+            raise KeyboardInterrupt
 
     return update
 
