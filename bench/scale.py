@@ -358,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     many, first = other_elementals(10_000)
     print(f"#p(K, :v) through Substrate.query: {fmt_us(one)} alone, {fmt_us(many)} beside 10,000 other "
           f"elementals (ratio {many / one:.2f}x; was 962 us vs 58 us); first query after an assert "
-          f"that made a new elemental: {fmt_s(first)} (was 45 ms)")
+          f"that made a new elemental: {fmt_us(first)} (was 45 ms)")
     poke, scan, reindexed = poke_first_query()
     print(f"620,000 fragments (10x E. coli): /poke(frag, index, []) {fmt_s(poke)}; first #frag(1000, :s) "
           f"after it {fmt_s(scan)} (was 0.41 s); after /poke(frag, index, 0) {fmt_s(reindexed)}")
