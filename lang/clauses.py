@@ -19,7 +19,7 @@ from .program import Call, Conj, Cut, Disj, IfThen, Not, Prim, Prototype, Query,
 from .terms import NIL, Compound, Cons, Symbol, Var, deref, occurs, rebuild, term_depth_safe
 
 __all__ = [
-    "Slot", "TCons", "TCompound", "Goal", "Clause", "CompiledQuery",
+    "Slot", "TCons", "TCompound", "Goal", "Clause", "CompiledQuery", "FREE",
     "OP_CALL", "OP_PRIM", "OP_CUT", "OP_NOT", "OP_TRUE", "OP_FAIL", "OP_ALL", "OP_COUNT", "OP_INLINE",
     "OP_OR", "OP_ITE",
     "build", "unify_head", "compile_entry", "compile_query", "compile_goals", "index_key",
@@ -169,27 +169,39 @@ class CompiledQuery:
         self.lookup = _lookup_plan(goals, names)
 
 
+# unbound variables a lookup's route is asked with in the variables' places (lang.solver), one
+# per argument position so that no two positions share one; read by routes, never bound
+FREE: list[Var] = []
+
+
 def _lookup_plan(goals: tuple, names: dict[str, int]) -> tuple | None:
     """For a query that is one call whose arguments are ground terms or variables (a lookup),
-    how a ground statement answers it without binding anything: ``(consts, repeats, picks)``:
-    the (position, term) pairs the statement must equal, the (position, earlier position)
-    pairs of a variable met again, and the (name, position) of each named variable's value.
+    how a ground statement answers it without binding anything: ``(consts, repeats, picks,
+    probe)``: the (position, term) pairs the statement must equal, the (position, earlier
+    position) pairs of a variable met again, the (name, position) of each named variable's
+    value, and the arguments to ask the route with (:data:`FREE` variables in the variables'
+    places).
     None for any other query."""
     if len(goals) != 1 or goals[0].op != OP_CALL:
         return None
     consts, repeats, first = [], [], {}
+    probe = []
     for pos, a in enumerate(goals[0].args):
         if type(a) is Slot:
             if a.i in first:
                 repeats.append((pos, first[a.i]))
             else:
                 first[a.i] = pos
+            while len(FREE) <= pos:
+                FREE.append(Var("_"))
+            probe.append(FREE[pos])
         elif type(a) is TCons or type(a) is TCompound:
             return None
         else:
             consts.append((pos, a))
+            probe.append(a)
     picks = tuple((name, first[i]) for name, i in names.items())
-    return tuple(consts), tuple(repeats), picks
+    return tuple(consts), tuple(repeats), picks, probe
 
 
 # ---------------------------------------------------------------------------------------

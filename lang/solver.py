@@ -24,7 +24,7 @@ from math import copysign
 from typing import Any, Iterator, Protocol
 
 from .clauses import (
-    OP_ALL, OP_CALL, OP_COLLECT, OP_COUNT, OP_CUT, OP_FAIL, OP_HUSH, OP_INLINE, OP_ITE, OP_NOT,
+    FREE, OP_ALL, OP_CALL, OP_COLLECT, OP_COUNT, OP_CUT, OP_FAIL, OP_HUSH, OP_INLINE, OP_ITE, OP_NOT,
     OP_NOTFAIL, OP_OR, OP_PRIM, OP_TRUE, CompiledQuery, Goal, build,
 )
 from .errors import EvaluationError, SeltzerError
@@ -273,22 +273,35 @@ class Machine:
         solutions: Any = None
         plan = query.lookup
         if plan is not None:
+            consts, repeats, picks, probe = plan
             g = goals[0]
-            args = g.build(frame)
-            alts = self._site(g, args)
+            kb = self.kb
+            # the route is asked with the query's constants and distinct unbound variables in
+            # the variables' places (it only reads them: a repeated variable just asks for
+            # more); no frame variable is made unless the answers need the solver
+            if g.site_kb is kb and g.site_gen == kb.generation:
+                alts = g.site(probe[:])
+            else:
+                alts = self._site(g, probe[:])
+            for v in FREE:
+                if v.ref is not None:
+                    for v in FREE:
+                        v.ref = None
+                    raise EvaluationError(f"internal: the route of {g.name} bound a goal's argument", g.loc)
             if alts is None:
-                self.unknown.add((g.name, len(args)))
+                self.unknown.add((g.name, len(probe)))
                 return
             if type(alts) is not list:
-                solutions = self.solve(_EMPTY, frame, (args, alts))
+                solutions = self.solve(_EMPTY, frame, (g.build(frame), alts))
             else:
                 self.inferences += 1
-                consts, repeats, picks = plan
                 same = self._same_ground
-                for i, alt in enumerate(alts):
+                i = 0
+                for alt in alts:
                     if type(alt) is not tuple:
-                        solutions = self.solve(_EMPTY, frame, (args, alts[i:]))
+                        solutions = self.solve(_EMPTY, frame, (g.build(frame), alts[i:]))
                         break
+                    i += 1
                     for pos, c in consts:
                         if not same(c, alt[pos]):
                             break
@@ -298,7 +311,6 @@ class Machine:
                                 break
                         else:
                             yield {name: alt[pos] for name, pos in picks}, 1.0
-                forget_ground()
                 if solutions is None:
                     return
         else:
@@ -318,7 +330,9 @@ class Machine:
             return a == b
         if ta is float:
             return a == b and not _signs_differ(a, b)
-        return self.unifiable(a, b)
+        ok = self.unifiable(a, b)
+        forget_ground()
+        return ok
 
     def _site(self, g: Goal, args: list) -> Any:
         """The alternatives of call ``g``, through its cached route (see :meth:`solve`)."""

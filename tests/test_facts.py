@@ -220,3 +220,21 @@ def test_look_alike_constants_match_only_themselves_on_both_paths(index):
         direct = [a["n"] for a in kb.query(f"#p({show(v)}, :n)")]
         looped = [a["n"] for a in kb.query(f"true, #p({show(v)}, :n)")]
         assert direct == looped == [j for j, w in enumerate(VALUES) if _same(v, w)], show(v)
+
+
+def test_lookups_leave_the_probe_variables_unbound_on_every_kind_of_route(tmp_path):
+    """A lookup asks its route with shared unbound probe variables (lang.clauses.FREE): facts,
+    merged bundles, rules and an LMDB store answer a repeated variable like the solver does,
+    and leave every probe variable unbound."""
+    from lang.clauses import FREE
+    kb = Substrate(trust=True)
+    kb.load_text(f'f {{ (1, 1); (1, 2); }}\nr {{ (:a, :b) :- #f(:a, :b); }}\n'
+                 f's {{ class = store, path = "{tmp_path / "s.lmdb"}" }} {{ (3, 3); (3, 4); }}')
+    kb.install_bundle("f", [(2, 2)])
+    for label in "frs":
+        for goal in [f"#{label}(:x, :x)", f"#{label}(:x, :y)", f"#{label}(1, :y)", f"#{label}(3, :y)"]:
+            direct = list(kb.query(goal))
+            assert direct == list(kb.query("true, " + goal)), goal
+            assert all(v.ref is None for v in FREE)
+    assert [a["x"] for a in kb.query("#f(:x, :x)")] == [1, 2]
+    assert [a["x"] for a in kb.query("#s(:x, :x)")] == [3]
