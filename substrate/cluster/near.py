@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from lang.clauses import OP_ALL, OP_CALL, OP_COUNT, OP_CUT, OP_NOT, OP_PRIM, Clause
-from lang.errors import EvaluationError
+from lang.errors import EvaluationError, SeltzerError
 from lang.terms import Symbol
 
 from .remote import is_remote
@@ -138,10 +138,19 @@ class NearRoute:
         refs = {k: e.actor.near.remote(self.label, goal, guids, ttl) for k, (e, guids) in hosts.items()}
         parts: dict = {}
         self.cpu = []
+        failed = None
         for k, (e, guids) in hosts.items():
-            got, cpu = e.call(refs[k])
+            # every host's answer is fetched, even after one failed: Ray logs an error that
+            # nobody fetched on stderr
+            try:
+                got, cpu = e.call(refs[k])
+            except SeltzerError as err:
+                failed = failed or err
+                continue
             parts.update(got)
             self.cpu.append(cpu)
+        if failed is not None:
+            raise failed
         from .wire import decode_answers
         nprotos = sum(1 for e in self.els for x in e.entries() if type(x) is Clause and len(x.head) == self.arity)
         out: list = []
