@@ -72,13 +72,18 @@ def read_text(path: str) -> str:
         raise DataError(f"not UTF-8 text (byte 0x{data[e.start]:02x})", f"{path}:{line}:{col}") from None
 
 
+DATA_MIN = 1000   # statements with variables in a fact definition longer than this are data
+
+
 def compile_definitions(definitions: list[Definition]) -> list[CompiledDefinition]:
     """Compile parsed definitions (raises CompileError at the first problem)."""
     out = []
     for d in definitions:
         props = {k: deref(v) for k, v in d.properties.items()}
         _check_properties(d, props)
-        data = not d.procedural  # statements of a fact elemental: matched as data, no code each
+        # statements of a large fact elemental are matched as data (no code generated for each);
+        # a small one (a lexicon, a table a program calls often) gets generated matchers
+        data = not d.procedural and len(d.entries) > DATA_MIN
         entries = [_plain(e) or compile_entry(e, REGISTRY, data=data) for e in d.entries]
         out.append(CompiledDefinition(d.label, props, entries, d.procedural, d.loc))
     return out

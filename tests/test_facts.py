@@ -238,3 +238,17 @@ def test_lookups_leave_the_probe_variables_unbound_on_every_kind_of_route(tmp_pa
             assert all(v.ref is None for v in FREE)
     assert [a["x"] for a in kb.query("#f(:x, :x)")] == [1, 2]
     assert [a["x"] for a in kb.query("#s(:x, :x)")] == [3]
+
+
+def test_large_fact_definitions_with_variables_are_data_small_ones_compiled():
+    """Facts with variables: a small definition (a lexicon a program calls often) gets generated
+    head matchers; a large one (loaded data) is matched as data; both answer alike."""
+    from substrate.loader import DATA_MIN
+    kb = Substrate()
+    small = "lex { " + " ".join(f"(w{i}, [w{i} | :s], :s);" for i in range(5)) + " }"
+    big = "big { " + " ".join(f"(w{i}, [w{i} | :s], :s);" for i in range(DATA_MIN + 1)) + " }"
+    kb.load_text(small + "\n" + big)
+    for label, data in (("lex", False), ("big", True)):
+        (e,) = kb.with_label(label)
+        assert all(c.data is data for c in e.tables[3].clauses.values())
+        assert [a["r"] for a in kb.query(f"#{label}(w3, [w3, x, y], :r)")] == [[Symbol("x"), Symbol("y")]]
