@@ -38,7 +38,7 @@ class IntKeyMap:
     lists costs over 100), plus a dict of keys filed later. Ten million keys over a hundred
     CSV bundles fit in 120 MB and are found with one short bisect."""
 
-    __slots__ = ("keys", "ords", "delta", "size")
+    __slots__ = ("base", "delta", "size")
 
     def __init__(self, parts: list) -> None:
         keys = np.concatenate([k for _, k in parts]) if parts else np.zeros(0, np.int64)
@@ -46,17 +46,17 @@ class IntKeyMap:
             else np.zeros(0, np.int32)
         order = np.lexsort((ords, keys))
         keys, ords = keys[order], ords[order]
-        self.keys = PosIndex(0)
-        self.keys.kind = INT
+        self.base = PosIndex(0)           # its "rows" are elemental ordinals
+        self.base.kind = INT
         ka, oa = array("q"), array("i")
         ka.frombytes(keys.tobytes())
         oa.frombytes(ords.tobytes())
-        self.keys.set_base(ka, oa, len(ka))
+        self.base.set_base(ka, oa, len(ka))
         self.delta: dict = {}
         self.size = len(ka)
 
     def get(self, key, default=()):
-        got = self.keys._base_rows(key) if type(key) is int else []
+        got = self.base.base_rows(key) if type(key) is int else []
         more = self.delta.get(key)
         if more:
             got = sorted(set(got).union(more)) if got else more

@@ -164,7 +164,7 @@ class PosIndex:
         if k is None:
             return
         if r < self.base_n:
-            if r in self._base_rows(k):
+            if r in self.base_rows(k):
                 return  # killing a row leaves it in the base
             self.unsorted = True
         lst = self.delta.get(k)
@@ -185,7 +185,8 @@ class PosIndex:
             if not lst:
                 del self.delta[k]
 
-    def _base_rows(self, key: Any) -> list:
+    def base_rows(self, key: Any) -> list:
+        """The rows the base files under ``key`` (an index key), ascending."""
         keys = self.keys
         if keys is not None:
             d = self.dir
@@ -222,7 +223,7 @@ class PosIndex:
             key = goal_key(kind, x, atoms)
             if key is NOKEY:
                 return []
-        out = self._base_rows(key) if self.keys is not None else []
+        out = self.base_rows(key) if self.keys is not None else []
         d = self.delta.get(key)
         if d:
             if not out:
