@@ -275,14 +275,10 @@ class Machine:
         if plan is not None:
             consts, repeats, picks, probe = plan
             g = goals[0]
-            kb = self.kb
             # the route is asked with the query's constants and distinct unbound variables in
             # the variables' places (it only reads them: a repeated variable just asks for
             # more); no frame variable is made unless the answers need the solver
-            if g.site_kb is kb and g.site_gen == kb.generation:
-                alts = g.site(probe[:])
-            else:
-                alts = self._site(g, probe[:])
+            alts = self._site(g, probe[:])
             for v in FREE:
                 if v.ref is not None:
                     for v in FREE:

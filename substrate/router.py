@@ -126,12 +126,7 @@ class MergedFacts:
                 for k in keys:
                     index.file(k, j)
                 continue
-            for k in keys:
-                lst = index.get(k)
-                if lst is None:
-                    index[k] = [j]
-                elif lst[-1] != j:
-                    lst.append(j)
+            _file_keys(index, keys, j)
 
     def appended(self, e: FactElemental, entry) -> None:
         """Note a statement just added to elemental ``e`` of this run."""
@@ -179,12 +174,7 @@ class MergedFacts:
             if keys is None:
                 index = None
                 break
-            for k in keys:
-                lst = index.get(k)
-                if lst is None:
-                    index[k] = [j]
-                elif lst[-1] != j:
-                    lst.append(j)
+            _file_keys(index, keys, j)
         self.merged[pos] = index
         return index
 
@@ -216,6 +206,16 @@ class MergedFacts:
                     out += found
             return out
         return chain.from_iterable([a(args) for a in askers])
+
+
+def _file_keys(index: dict, keys, j: int) -> None:
+    """File elemental ``j`` (the newest so far) under each of ``keys`` in a merged dict."""
+    for k in keys:
+        lst = index.get(k)
+        if lst is None:
+            index[k] = [j]
+        elif lst[-1] != j:
+            lst.append(j)
 
 
 def make_route(els: list, arity: int):

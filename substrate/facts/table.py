@@ -232,6 +232,7 @@ class Table:
 
     def ask(self, args: list) -> Any:
         """The alternatives for a goal: a list when few, else made lazily (see module doc)."""
+        rows = None
         ix = self.solo
         if ix is not None and not self.wild:        # one index, no clause rows: the fast path
             x = args[ix.pos]
@@ -242,19 +243,13 @@ class Table:
                 x = r
             if type(x) is not Var:
                 rows = ix.find(x, self.atoms)
-                if len(rows) > EAGER:
-                    return self._lazy(rows, self.gen)
-                get = self.get
-                if self.dead:
-                    dead = self.dead
-                    return [get(r) for r in rows if r not in dead]
-                return [get(r) for r in rows]
-        rows = self.rows_for(args)
-        dead = self.dead
         if rows is None:
-            if self.live <= EAGER:
-                return self.entries()
-            return self._lazy(range(self.first_live, self.n), self.gen)
+            rows = self.rows_for(args)
+            if rows is None:
+                if self.live <= EAGER:
+                    return self.entries()
+                return self._lazy(range(self.first_live, self.n), self.gen)
+        dead = self.dead
         if len(rows) <= EAGER:
             if type(rows) is not list:
                 rows = rows.tolist()
@@ -322,18 +317,22 @@ class Table:
         self.gen += 1
         self.dead[r] = self.gen
         self.live -= 1
-        if r in self.clauses:
-            self.wild.remove(r)
-            self._wild_arr = None
-        else:
-            for pos, ix in self.indexes.items():
-                ix.remove(r, self.cols[pos].data[r])
+        self._unfile(r)
         if r == self.first_live:
             dead, n = self.dead, self.n
             r += 1
             while r < n and r in dead:
                 r += 1
             self.first_live = r
+
+    def _unfile(self, r: int) -> None:
+        """Take live row ``r`` out of the clause rows or the indexes."""
+        if r in self.clauses:
+            self.wild.remove(r)
+            self._wild_arr = None
+        else:
+            for pos, ix in self.indexes.items():
+                ix.remove(r, self.cols[pos].data[r])
 
     def revive(self, r: int) -> None:
         """Undo :meth:`kill` of row ``r``."""
@@ -359,12 +358,7 @@ class Table:
             del self.dead[r]
         else:
             self.live -= 1
-            if r in self.clauses:
-                self.wild.remove(r)
-                self._wild_arr = None
-            else:
-                for pos, ix in self.indexes.items():
-                    ix.remove(r, self.cols[pos].data[r])
+            self._unfile(r)
         self.clauses.pop(r, None)
         for col in self.cols:
             if col is not None:
